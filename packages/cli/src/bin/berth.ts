@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { classOf } from "@berth/core";
+import { runCli, UsageError } from "../main.js";
+
+const controller = new AbortController();
+process.once("SIGINT", () => controller.abort());
+process.once("SIGTERM", () => controller.abort());
+
+runCli(process.argv.slice(2), {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+  signal: controller.signal,
+}).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    const prefix = err instanceof UsageError ? "" : `${classOf(err)}: `;
+    process.stderr.write(`berth: ${prefix}${message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,1 @@
+export const CLI_VERSION = "v0.1.0+berth";

@@ -1,0 +1,3 @@
+export { envelopeFields } from "./exchange.js";
+export type { EventPayload, Envelope, Publisher, Forwarder, Subscriber, Exchange } from "./exchange.js";
+export { validateTopic } from "./topic.js";

@@ -1,0 +1,17 @@
+/**
+ * @berth/core: the interfaces every Berth package meets at, and the loader that assembles
+ * them. Depends on no subsystem.
+ */
+
+// For plugin authors.
+export * from "./plugin/index.js";
+export * from "./grpc/index.js";
+export * from "./events/index.js";
+export * from "./namespaces/index.js";
+export * from "./filters/index.js";
+export * from "./errdefs/index.js";
+export * from "./logging/index.js";
+
+// For people assembling a daemon.
+export * from "./loader/index.js";
+export * from "./config/index.js";

@@ -1,0 +1,16 @@
+import type { BerthError } from "../errdefs/index.js";
+import type { PluginMeta } from "../plugin/init-context.js";
+
+export type PluginState = "ok" | "error" | "skip";
+
+/** The outcome of loading one plugin, as introspection reports it. */
+export interface PluginStatus {
+  readonly type: string;
+  readonly id: string;
+  readonly uri: string;
+  readonly requires: readonly string[];
+  readonly state: PluginState;
+  /** Set for "error" and "skip"; a skip's message starts with "skip plugin:". */
+  readonly error: BerthError | undefined;
+  readonly meta: PluginMeta;
+}

@@ -1,0 +1,18 @@
+import { randomUUID } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Berth's version, reported by the version service and `berthd --version`. */
+export const BERTH_VERSION = "v0.1.0+berth";
+/** The source revision, when the build recorded one. */
+export const BERTH_REVISION = process.env["BERTH_REVISION"] ?? "";
+
+/** The daemon's UUID: made once, kept in the introspection plugin's root, as containerd does. */
+export async function loadServerUuid(dir: string): Promise<string> {
+  const file = join(dir, "uuid");
+  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (existing) return existing;
+  const uuid = randomUUID();
+  await writeFile(file, uuid);
+  return uuid;
+}

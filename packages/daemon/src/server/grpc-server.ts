@@ -1,0 +1,129 @@
+import * as grpc from "@grpc/grpc-js";
+import { create, fromBinary, toBinary, type DescMethod } from "@bufbuild/protobuf";
+import {
+  NAMESPACE_HEADER,
+  isBerthError,
+  toGrpcStatus,
+  validateIdentifier,
+  type CallContext,
+  type Logger,
+  type ServiceBinding,
+} from "@berth/core";
+import type { GrpcMetrics } from "../metrics/grpc-metrics.js";
+
+export interface GrpcServerOptions {
+  maxRecvMessageSize: number;
+  maxSendMessageSize: number;
+  log: Logger;
+  metrics: GrpcMetrics;
+  /** Aborting it ends every call in flight, so shutdown does not wait on endless streams. */
+  shutdown: AbortSignal;
+}
+
+type AnyHandler = (...args: unknown[]) => unknown;
+
+/**
+ * A grpc-js server serving protobuf-es service bindings. This is the only place that knows
+ * grpc-js call objects: handlers get a CallContext, errors become containerd's status codes.
+ */
+export function createGrpcServer(bindings: readonly ServiceBinding[], opts: GrpcServerOptions): grpc.Server {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": opts.maxRecvMessageSize,
+    "grpc.max_send_message_length": opts.maxSendMessageSize,
+  });
+  for (const { service, impl } of bindings) {
+    const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const method of service.methods) {
+      const handler = impl[method.localName] as AnyHandler | undefined;
+      if (!handler) continue; // grpc-js answers Unimplemented for it
+      definition[method.name] = methodDefinition(method);
+      handlers[method.name] = adapt(method, handler, opts);
+    }
+    server.addService(definition, handlers);
+  }
+  return server;
+}
+
+function methodDefinition(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
+  return {
+    path: `/${method.parent.typeName}/${method.name}`,
+    requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+    responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+    requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
+    requestSerialize: (msg: unknown) => Buffer.from(toBinary(method.input, create(method.input, msg as never))),
+    responseSerialize: (msg: unknown) => Buffer.from(toBinary(method.output, create(method.output, msg as never))),
+    responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+    originalName: method.localName,
+  };
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+type StatusObject = { code: number; details: string };
+
+function callContext(call: AnyCall, shutdown: AbortSignal): CallContext {
+  const controller = new AbortController();
+  (call as NodeJS.EventEmitter).on("cancelled", () => controller.abort());
+  const signal = AbortSignal.any([controller.signal, shutdown]);
+  const metadata = new Map<string, string[]>();
+  for (const [key, values] of Object.entries(call.metadata.toJSON())) metadata.set(key, values.map(String));
+  const namespace = metadata.get(NAMESPACE_HEADER)?.[0];
+  // A malformed namespace is the caller's error, reported before the handler runs.
+  if (namespace !== undefined) validateIdentifier(namespace);
+  return { namespace, metadata, signal };
+}
+
+/**
+ * One grpc-js handler for any method kind: the request is the message (unary, server stream)
+ * or the call itself as an async iterable (client stream, bidi); the response is returned
+ * through the callback or written to the call.
+ */
+function adapt(method: DescMethod, handler: AnyHandler, opts: GrpcServerOptions) {
+  const fullMethod = `/${method.parent.typeName}/${method.name}`;
+  const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+  const responseStream = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
+
+  return (call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
+    const started = process.hrtime.bigint();
+    opts.metrics.started(method);
+    const finish = (code: number) => opts.metrics.handled(method, code, Number(process.hrtime.bigint() - started) / 1e9);
+    const fail = (err: unknown) => {
+      const status: StatusObject = toGrpcStatus(err);
+      if (!isBerthError(err)) opts.log.error("unexpected error in gRPC handler", { method: fullMethod, error: err });
+      finish(status.code);
+      if (callback) callback(status);
+      else (call as NodeJS.EventEmitter).emit("error", status);
+    };
+    const run = async () => {
+      const ctx = callContext(call, opts.shutdown);
+      const input = requestStream ? call : (call as grpc.ServerUnaryCall<unknown, unknown>).request;
+      const output = handler(input, ctx);
+      if (!responseStream) {
+        const response = await output;
+        finish(0);
+        callback!(null, response);
+        return;
+      }
+      const writer = call as grpc.ServerWritableStream<unknown, unknown>;
+      for await (const message of output as AsyncIterable<unknown>) {
+        if (ctx.signal.aborted) break;
+        if (!writer.write(message)) await waitDrain(writer, ctx.signal);
+      }
+      finish(0);
+      writer.end();
+    };
+    run().catch(fail);
+  };
+}
+
+function waitDrain(stream: NodeJS.EventEmitter, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = () => {
+      stream.off("drain", finish);
+      signal.removeEventListener("abort", finish);
+      resolve();
+    };
+    stream.once("drain", finish);
+    signal.addEventListener("abort", finish, { once: true });
+  });
+}

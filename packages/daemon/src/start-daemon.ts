@@ -1,0 +1,144 @@
+import { mkdir, unlink } from "node:fs/promises";
+import type { Server as HttpServer } from "node:http";
+import * as grpc from "@grpc/grpc-js";
+import {
+  GrpcPlugin,
+  decodePluginConfigs,
+  defaultServerConfig,
+  loadPlugins,
+
+  silentLogger,
+  type LoadedPlugins,
+  type Logger,
+  type PluginRegistration,
+  type ServerConfig,
+} from "@berth/core";
+import { serverPlugins } from "./builtin/plugins.js";
+import { createGrpcMetrics } from "./metrics/grpc-metrics.js";
+import { serveMetrics } from "./metrics/metrics-server.js";
+import { MetricsRegistry } from "./metrics/registry.js";
+import { createGrpcServer } from "./server/grpc-server.js";
+import { lockRoot } from "./server/root-lock.js";
+import { prepareSocketPath, secureSocket } from "./server/unix-socket.js";
+
+export interface DaemonOptions {
+  /** Plugin registrations to load, besides the server's own (version, introspection, health). */
+  plugins: readonly PluginRegistration[];
+  /** Defaults to the embedded defaults (`berthd config default`). */
+  config?: ServerConfig;
+  /** Where the config came from, for error messages. */
+  configSource?: string;
+  log?: Logger;
+}
+
+/** A running daemon. */
+export interface Daemon {
+  readonly config: ServerConfig;
+  /** The UNIX socket path it serves on. */
+  readonly address: string;
+  /** The TCP port, when [grpc].tcp_address was set. */
+  readonly tcpPort: number | undefined;
+  readonly plugins: LoadedPlugins;
+  /** Stops serving, closes plugins in reverse order, removes the socket, releases the root. */
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+/**
+ * Starts a Berth daemon in this process from the given plugins and config. `berthd` is this
+ * function plus plugin discovery and the config file; embedders call it directly.
+ */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const config = opts.config ?? defaultServerConfig();
+  const log = opts.log ?? silentLogger;
+  const registrations = [...serverPlugins, ...opts.plugins];
+  // Bad plugin config stops start-up before anything touches the disk.
+  const { configs, warnings } = decodePluginConfigs(registrations, config.plugins, opts.configSource ?? "config");
+  for (const w of warnings) log.warn("config", { key: w.key, problem: w.message });
+  if (Object.keys(config.proxyPlugins).length > 0) log.warn("proxy plugins are not supported yet; ignored", { names: Object.keys(config.proxyPlugins) });
+
+  await mkdir(config.root, { recursive: true, mode: 0o711 });
+  await mkdir(config.state, { recursive: true, mode: 0o711 });
+  const lock = await lockRoot(config.root);
+  const cleanups: (() => Promise<void>)[] = [() => lock.release()];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch((err) => log.error("shutdown step failed", { error: err }));
+  };
+
+  try {
+    const address = config.grpc.address;
+    const plugins = await loadPlugins({
+      plugins: registrations,
+      configs,
+      disabled: config.disabledPlugins,
+      required: config.requiredPlugins,
+      daemon: { root: config.root, state: config.state, grpcAddress: address, ttrpcAddress: config.ttrpc.address || `${address}.ttrpc` },
+      log,
+      initTimeoutMs: config.pluginInitTimeout,
+    });
+    cleanups.push(() => plugins.close());
+
+    const registry = new MetricsRegistry();
+    registry.gauge("berth_plugin_status", "1 for each plugin, labelled with its load status (ok, error, skip).", () =>
+      plugins.statuses().map((s) => [{ type: s.type, id: s.id, status: s.state }, 1]),
+    );
+    const bindings = [...plugins.all(GrpcPlugin).values()].flatMap((service) => service.bindings);
+    const shutdown = new AbortController();
+    const server = createGrpcServer(bindings, {
+      shutdown: shutdown.signal,
+      maxRecvMessageSize: config.grpc.maxRecvMessageSize,
+      maxSendMessageSize: config.grpc.maxSendMessageSize,
+      log,
+      metrics: createGrpcMetrics(registry, config.metrics.grpcHistogram),
+    });
+    cleanups.push(() => {
+      shutdown.abort();
+      return stopGrpc(server);
+    });
+
+    await prepareSocketPath(address);
+    await bind(server, `unix://${address}`);
+    cleanups.push(() => unlink(address).catch(() => undefined));
+    await secureSocket(address, config.grpc.uid, config.grpc.gid);
+    const tcpPort = config.grpc.tcpAddress ? await bind(server, config.grpc.tcpAddress) : undefined;
+
+    if (config.metrics.address) {
+      const metricsServer: HttpServer = await serveMetrics(config.metrics.address, registry);
+      cleanups.push(() => new Promise<void>((resolve) => metricsServer.close(() => resolve())));
+    }
+
+    const failed = plugins.statuses().filter((s) => s.state === "error");
+    log.info("berthd successfully booted", {
+      address,
+      plugins: plugins.statuses().length,
+      failed: failed.map((s) => s.uri),
+      services: bindings.map((b) => b.service.typeName),
+    });
+    return { config, address, tcpPort, plugins, close: cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
+}
+
+/** Lets calls in flight finish for a moment, then cuts the rest (event streams never end). */
+function stopGrpc(server: grpc.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, SHUTDOWN_GRACE_MS);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
