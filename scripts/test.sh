@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up the machine (scripts/setup.sh), then runs every check: generated code is current,
+# lint and type checks, the whole test suite, and a smoke run of the benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="/usr/local/bin:$PATH" TURBO_TELEMETRY_DISABLED=1
+
+echo "== generated code is current"
+bash scripts/check-generated.sh
+
+echo "== lint"
+pnpm lint
+
+echo "== tests"
+results=$(mktemp -d)
+status=0
+BERTH_TEST_RESULTS="$results" pnpm test || status=$?
+node scripts/summarize-tests.mjs "$results"
+
+if [ -f bench/run.mjs ] || [ -f bench/run.ts ]; then
+  echo "== benchmark smoke run"
+  pnpm bench --smoke || status=$?
+fi
+exit $status
