@@ -1,4 +1,6 @@
+import type { ContentStore } from "../content/index.js";
 import type { Exchange } from "../events/index.js";
+import type { MetadataStore } from "../metadata/index.js";
 import type { GrpcService } from "../grpc/service.js";
 import { pluginType } from "./plugin-type.js";
 
@@ -25,4 +27,6 @@ export const PluginTypes = {
 } as const;
 
 export const EventPlugin = pluginType<Exchange>(PluginTypes.event);
+export const ContentPlugin = pluginType<ContentStore>(PluginTypes.content);
+export const MetadataPlugin = pluginType<MetadataStore>(PluginTypes.metadata);
 export const GrpcPlugin = pluginType<GrpcService>(PluginTypes.grpc);

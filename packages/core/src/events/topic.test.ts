@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { BerthError } from "../errdefs/index.js";
+import { validateTopic } from "./topic.js";
+
+describe("validateTopic", () => {
+  it.each(["/tasks/exit", "/images/create", "/a", "/containers/update", "/snapshot/prepare.v1", "/a-b/c_d/e.f"])("accepts %j", (topic) => {
+    expect(() => validateTopic(topic)).not.toThrow();
+  });
+
+  it.each(["", "tasks", "tasks/exit", "/", "/a//b", "/a b", "/tasks/", "//tasks", "/tasks/-exit", "/täsks"])(
+    "rejects %j with InvalidArgument",
+    (topic) => {
+      let caught: unknown;
+      try {
+        validateTopic(topic);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(BerthError);
+      expect((caught as BerthError).errClass).toBe("InvalidArgument");
+    },
+  );
+
+  it("names the bad topic in its message", () => {
+    expect(() => validateTopic("/a b")).toThrow(/\/a b/);
+    expect(() => validateTopic("/a//b")).toThrow(/\/a\/\/b/);
+  });
+});

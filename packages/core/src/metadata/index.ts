@@ -1,0 +1,2 @@
+export type { TypedValue, Namespace, Image, Container, Lease, LeaseResource } from "./records.js";
+export type { NamespaceStore, ImageStore, ContainerStore, LeaseManager, MetadataStore } from "./stores.js";
