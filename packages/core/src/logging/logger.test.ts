@@ -81,6 +81,20 @@ describe("createJsonLogger", () => {
     expect(entries().map((e) => e["msg"])).toEqual(["kept"]);
   });
 
+  it("never lets a field overwrite the entry's own time, level or msg", () => {
+    // A field called "time" (a duration, say) or "level" must not make the line lie about
+    // when it was written or how severe it is; logrus, which containerd uses, keeps them too.
+    const { log, entries } = capture("info");
+    log.error("gc finished", { time: "12ms", level: "debug", msg: "from a field" });
+    log.with({ level: "trace" }).warn("with a clashing with() field");
+    const [first, second] = entries();
+    expect(first!["level"]).toBe("error");
+    expect(first!["msg"]).toBe("gc finished");
+    expect(Number.isNaN(Date.parse(String(first!["time"])))).toBe(false);
+    expect(second!["level"]).toBe("warn");
+    expect(second!["msg"]).toBe("with a clashing with() field");
+  });
+
   it("writes errors in fields as their message", () => {
     const { log, entries } = capture("info");
     log.error("failed to load plugin", { error: new BerthError("NotFound", "no such snapshotter"), plain: new TypeError("bad type") });

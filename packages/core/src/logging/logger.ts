@@ -16,6 +16,8 @@ export interface Logger {
   readonly level: LogLevel;
 }
 
+const RESERVED = { time: true, level: true, msg: true };
+
 export function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
@@ -35,7 +37,10 @@ export function createJsonLogger(opts: JsonLoggerOptions): Logger {
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const entry: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
-    for (const [k, v] of Object.entries({ ...base, ...fields })) entry[k] = v instanceof Error ? v.message : v;
+    for (const [k, v] of Object.entries({ ...base, ...fields })) {
+      // A field never replaces the entry's own keys; like logrus, a clash is kept as fields.<key>.
+      entry[k in RESERVED ? `fields.${k}` : k] = v instanceof Error ? v.message : v;
+    }
     write(JSON.stringify(entry) + "\n");
   };
   return {
