@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages Berth's tests and demo use for real: containerd's own ctr client (interop
-# tests), runc. Later issues add their tools here.
-APT_PACKAGES=(containerd runc)
+# Debian packages Berth's tests, demo and benchmarks use for real: containerd (its ctr client
+# for interop tests, the daemon as the benchmarks' reference), runc, and what the offline
+# fixture images and registry need (../shared/fixtures). Later issues add their tools here.
+APT_PACKAGES=(containerd runc docker-registry skopeo jq busybox-static)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -1,1 +1,2 @@
-export {};
+// Every registration exported here is loaded by berthd; export nothing else.
+export { localContentPlugin } from "./plugin.js";
