@@ -1,1 +1,2 @@
-export {};
+// What berthd loads from this package ("berth": { "plugins": "./dist/plugins.js" }): registrations only.
+export { lmdbMetadataPlugin } from "./plugin.js";

@@ -1,0 +1,60 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { ContentStore, Logger, MetadataStore, OpContext } from "@berth/core";
+import { createContainerStore } from "./containers.js";
+import { createNamespacedContentStore, type ContentSharingPolicy } from "./content.js";
+import { MetaDb } from "./db.js";
+import { InFlightCommits, findUnreferencedContent, type UnreferencedContent } from "./gc.js";
+import { createImageStore } from "./images.js";
+import { createLeaseManager } from "./leases.js";
+import { MIGRATIONS, runMigrations, type Migration } from "./migrations.js";
+import { createNamespaceStore } from "./namespaces.js";
+
+export interface MetadataStoreOptions {
+  /** containerd's content_sharing_policy; default "shared". */
+  readonly contentSharingPolicy?: ContentSharingPolicy;
+  readonly log?: Logger;
+  /** The migration list; tests substitute their own. Default: this build's. */
+  readonly migrations?: readonly Migration[];
+}
+
+export interface LmdbMetadataStore extends MetadataStore {
+  /** The layout version the database is at (the last migration's). */
+  readonly schemaVersion: number;
+  /** Backend blobs and ingests no namespace refers to, for a garbage collector; see gc.ts. */
+  unreferencedContent(ctx?: OpContext): Promise<UnreferencedContent>;
+  /** Closes the lmdb environment; the store is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the metadata environment at `path` (a file; `<path>-lock` beside it), migrating it to
+ * this build's layout, over `backend`, the content store that holds the bytes.
+ */
+export async function openMetadataStore(
+  path: string,
+  backend: ContentStore,
+  opts: MetadataStoreOptions = {},
+): Promise<LmdbMetadataStore> {
+  await mkdir(dirname(path), { recursive: true });
+  const db = MetaDb.open(path);
+  let schemaVersion: number;
+  try {
+    schemaVersion = runMigrations(db, opts.migrations ?? MIGRATIONS, opts.log);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const inFlight = new InFlightCommits();
+  return {
+    schemaVersion,
+    namespaces: createNamespaceStore(db),
+    images: createImageStore(db),
+    containers: createContainerStore(db),
+    leases: createLeaseManager(db),
+    content: createNamespacedContentStore(db, backend, opts.contentSharingPolicy ?? "shared", inFlight),
+    // The backend ignores namespaces; the context only carries the signal.
+    unreferencedContent: (ctx = { namespace: "" }) => findUnreferencedContent(db, backend, inFlight, ctx),
+    close: () => db.close(),
+  };
+}
