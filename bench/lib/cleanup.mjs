@@ -1,4 +1,6 @@
 // Clean-up actions registered as things start, run last-in first-out on exit, error or signal.
+import { abortChildren, cleanupScope } from "./proc.mjs";
+
 const actions = [];
 let running;
 
@@ -16,7 +18,7 @@ export function onCleanup(name, fn) {
 
 /** Runs every pending action, newest first; a failing action is reported and skipped. */
 export function runCleanup(log = (m) => process.stderr.write(`${m}\n`)) {
-  running ??= (async () => {
+  running ??= cleanupScope.run({ cleanup: true }, async () => {
     while (actions.length > 0) {
       const entry = actions.pop();
       if (entry.done) continue;
@@ -27,7 +29,7 @@ export function runCleanup(log = (m) => process.stderr.write(`${m}\n`)) {
         log(`clean-up: ${entry.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-  })();
+  });
   return running;
 }
 
@@ -39,15 +41,18 @@ export function installExitHandlers(log) {
       if (signalled) return; // a second Ctrl-C waits for the clean-up already under way
       signalled = true;
       log(`\n${sig}: cleaning up…`);
+      abortChildren();
       runCleanup(log).finally(() => process.exit(130));
     });
   }
   process.on("uncaughtException", (err) => {
     log(`uncaught: ${err?.stack ?? err}`);
+    abortChildren();
     runCleanup(log).finally(() => process.exit(1));
   });
   process.on("unhandledRejection", (err) => {
     log(`unhandled rejection: ${err?.stack ?? err}`);
+    abortChildren();
     runCleanup(log).finally(() => process.exit(1));
   });
 }

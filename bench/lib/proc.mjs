@@ -1,9 +1,27 @@
 // Child processes: run a command and time it, start a long-running daemon, stop it.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
 
 const MAX_CAPTURE = 1 << 20;
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+/** Commands still running; on a signal they are killed and no new one starts outside the clean-up. */
+const live = new Set();
+let aborting = false;
+/** The clean-up runs inside this scope, so its own commands (umount, runc delete, …) still start. */
+export const cleanupScope = new AsyncLocalStorage();
+
+/** Kills every command run() started that is still running; later run() calls fail unless inside cleanupScope. */
+export function abortChildren() {
+  aborting = true;
+  for (const child of live) {
+    try {
+      child.kill("SIGKILL");
+    } catch {}
+  }
+}
 
 /** A command that exited non-zero (or was killed); `output` is its stderr/stdout tail. */
 export class CommandError extends Error {
@@ -23,10 +41,14 @@ export class CommandError extends Error {
  *
  * opts.input: string/Buffer written to stdin; opts.feed: async (stdin) => void that writes
  * stdin itself (the clock runs while it does); opts.stdout: "pipe" (captured, default) or
- * "ignore"; opts.timeoutMs kills the process (SIGKILL) and resolves with signal set.
+ * "ignore"; opts.timeoutMs (default 10 min) kills the process (SIGKILL) and resolves with signal set.
  */
 export function run(cmd, args = [], opts = {}) {
   return new Promise((resolve, reject) => {
+    if (aborting && !cleanupScope.getStore()) {
+      reject(new Error(`interrupted: not starting ${cmd}`));
+      return;
+    }
     const stdinMode = opts.input !== undefined || opts.feed ? "pipe" : "ignore";
     const t0 = performance.now();
     let child;
@@ -40,6 +62,7 @@ export function run(cmd, args = [], opts = {}) {
       reject(err);
       return;
     }
+    live.add(child);
     let stdout = "";
     let stderr = "";
     let ms = 0;
@@ -49,9 +72,9 @@ export function run(cmd, args = [], opts = {}) {
     child.stderr?.on("data", (d) => {
       if (stderr.length < MAX_CAPTURE) stderr += d;
     });
-    let timer;
-    if (opts.timeoutMs) timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     child.on("error", (err) => {
+      live.delete(child);
       clearTimeout(timer);
       reject(err);
     });
@@ -59,6 +82,7 @@ export function run(cmd, args = [], opts = {}) {
       ms = performance.now() - t0;
     });
     child.on("close", (code, signal) => {
+      live.delete(child);
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, ms: ms || performance.now() - t0 });
     });
@@ -98,6 +122,7 @@ export async function feedStreams(stdin, parts) {
  * Returns { child, pid, exited: Promise<{code, signal}>, stop(timeoutMs) }.
  */
 export function startProcess(cmd, args, { logFile, cwd, env } = {}) {
+  if (aborting && !cleanupScope.getStore()) throw new Error(`interrupted: not starting ${cmd}`);
   const fd = openSync(logFile, "a");
   const child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ["ignore", fd, fd], detached: true });
   closeSync(fd);

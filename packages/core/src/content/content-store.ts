@@ -46,7 +46,11 @@ export interface WriterOptions {
   readonly ref: string;
   /** Expected size, 0 if unknown. */
   readonly total?: number;
-  /** Expected digest, "" if unknown. If that blob already exists, writer() fails AlreadyExists. */
+  /**
+   * Expected digest, "" if unknown. If this namespace already has that blob, writer() fails
+   * AlreadyExists; if only another namespace has it and sharing allows, the writer starts
+   * complete (offset = size) and commit just makes it visible here.
+   */
   readonly expected?: string;
 }
 
@@ -65,8 +69,8 @@ export interface ContentWriter {
   digest(): string;
   /**
    * Verifies and commits. `size` 0 and `expected` "" skip those checks. A mismatch is
-   * FailedPrecondition and commits nothing (the ingest stays, to be truncated or aborted);
-   * an existing blob is AlreadyExists. The writer is closed after a successful commit.
+   * FailedPrecondition and commits nothing (the ingest stays, to be resumed, truncated or
+   * aborted); an existing blob is AlreadyExists. Commit releases the writer whatever the outcome.
    */
   commit(size: number, expected: string, labels?: Readonly<Record<string, string>>): Promise<ContentInfo>;
   /** Releases the ref; the ingest stays for a later writer to resume. */
