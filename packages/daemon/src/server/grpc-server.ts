@@ -31,6 +31,7 @@ export function createGrpcServer(bindings: readonly ServiceBinding[], opts: Grpc
     "grpc.max_receive_message_length": opts.maxRecvMessageSize,
     "grpc.max_send_message_length": opts.maxSendMessageSize,
   });
+  raiseStreamResetLimits(server);
   for (const { service, impl } of bindings) {
     const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
     const handlers: grpc.UntypedServiceImplementation = {};
@@ -43,6 +44,20 @@ export function createGrpcServer(bindings: readonly ServiceBinding[], opts: Grpc
     server.addService(definition, handlers);
   }
   return server;
+}
+
+/**
+ * `ctr content get` reads a blob as one Read stream per 32 KiB and cancels each as soon as it
+ * has its bytes; every cancel is an HTTP/2 stream reset, and Node's default limit (1000 plus
+ * 33/s per connection, a guard against rapid-reset floods) drops the connection after ~1100.
+ * grpc-js passes no option for it, so the limits go into the options it hands to
+ * http2.createServer. The socket is local and root-only, where that flood guard buys little.
+ */
+function raiseStreamResetLimits(server: grpc.Server): void {
+  const internals = server as unknown as { commonServerOptions?: Record<string, unknown> };
+  if (!internals.commonServerOptions) throw new Error("grpc-js changed: no commonServerOptions to raise HTTP/2 stream reset limits");
+  internals.commonServerOptions["streamResetBurst"] = 1_000_000;
+  internals.commonServerOptions["streamResetRate"] = 100_000;
 }
 
 function methodDefinition(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
