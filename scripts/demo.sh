@@ -22,12 +22,29 @@ step ctr -a "$SOCK" version
 step ctr -a "$SOCK" plugins ls
 step node_modules/.bin/berth -a "$SOCK" plugins ls
 
-# An event published by one client reaches `ctr events` subscribed on the same socket.
-printf '\n$ ctr -a %s events   (while another client publishes /demo/hello)\n' "$SOCK"
-timeout 3 ctr -a "$SOCK" events & EVENTS=$!
+# Everything below publishes events; `ctr events` on the same socket prints them.
+printf '\n$ ctr -a %s events &   (prints what the commands below publish)\n' "$SOCK"
+timeout 8 ctr -a "$SOCK" events > "$LOG.events" 2>&1 & EVENTS=$!
 sleep 0.5
+step ctr -a "$SOCK" namespaces create demo owner=berth
+step ctr -a "$SOCK" namespaces ls
+BLOB=$(mktemp /tmp/berth-demo-blob.XXXXXX)
+head -c 32M /dev/urandom > "$BLOB"
+step ctr -a "$SOCK" -n demo content ingest demo-ref < "$BLOB"
+DIGEST="sha256:$(sha256sum "$BLOB" | cut -d' ' -f1)"
+step ctr -a "$SOCK" -n demo content ls
+printf '\n$ ctr -n demo content get %s | sha256sum\n' "$DIGEST"
+ctr -a "$SOCK" -n demo content get "$DIGEST" | sha256sum
+step ctr -a "$SOCK" -n demo leases create --id demo-lease
+step ctr -a "$SOCK" -n demo leases ls
+step ctr -a "$SOCK" -n demo leases rm demo-lease
+step ctr -a "$SOCK" -n demo content rm "$DIGEST"
+step ctr -a "$SOCK" namespaces rm demo
 node scripts/publish-demo-event.mjs "$SOCK"
+rm -f "$BLOB"
 wait "$EVENTS" || true
+printf '\nwhat ctr events printed meanwhile:\n'
+cat "$LOG.events"
 
 printf '\nberthd log (%s):\n' "$LOG"
 cat "$LOG"
