@@ -1,7 +1,7 @@
-import { chmod, lstat, mkdir, rename } from "node:fs/promises";
+import { chmod, mkdir, rename } from "node:fs/promises";
 import { alreadyExists, type ContentInfo, type Logger } from "@berth/core";
 import { digestOf } from "./digest.js";
-import { isErrno, syncDir } from "./fs-util.js";
+import { exists, syncDir } from "./fs-util.js";
 import { dataPath, removeIngestDir } from "./ingest-dir.js";
 import type { LabelStore } from "./labels.js";
 import type { Layout } from "./layout.js";
@@ -44,14 +44,4 @@ export async function commitIngest(layout: Layout, labelStore: LabelStore, log: 
     if (r.status === "rejected") log.warn("cleanup after commit failed", { ref: req.ref, digest, error: r.reason });
   }
   return { digest, size: req.size, createdAt: req.committedAt, updatedAt: req.committedAt, labels: record.labels };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return false;
-    throw err;
-  }
 }

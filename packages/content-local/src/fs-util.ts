@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { lstat, open, readFile, rename, rm } from "node:fs/promises";
 
 /** True when `err` is a Node system error with one of `codes` (ENOENT, EEXIST …). */
 export function isErrno(err: unknown, ...codes: string[]): boolean {
@@ -46,6 +46,17 @@ export async function readTextIfExists(path: string): Promise<string | undefined
     return await readFile(path, "utf8");
   } catch (err) {
     if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
+  }
+}
+
+/** True if `path` exists (without following a final symlink); errors other than ENOENT throw. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return false;
     throw err;
   }
 }

@@ -20,7 +20,7 @@ import {
 } from "@berth/core";
 import { commitIngest } from "./commit.js";
 import { checkRef, digestHex, digestOf, isHex64, quoteShort, refKey } from "./digest.js";
-import { isErrno } from "./fs-util.js";
+import { exists, isErrno } from "./fs-util.js";
 import { readIngestStatus, removeIngestDir } from "./ingest-dir.js";
 import { LabelStore, validateLabels, withoutEmpty, type LabelRecord } from "./labels.js";
 import { Layout } from "./layout.js";
@@ -297,14 +297,4 @@ function adaptInfo(info: ContentInfo): FieldLookup {
 /** Filter fields of an ingest: ref (as in containerd). */
 function adaptStatus(status: IngestStatus): FieldLookup {
   return (fieldpath) => (fieldpath.length === 1 && fieldpath[0] === "ref" ? status.ref : undefined);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return false;
-    throw err;
-  }
 }
