@@ -1,4 +1,4 @@
-import { lstat, mkdir, opendir, readdir, stat, unlink } from "node:fs/promises";
+import { mkdir, opendir, readdir, stat, unlink } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import {
   alreadyExists,
