@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthApi, namespacesApi } from "@berth/api";
 import { BerthError, GrpcPlugin, bindService, definePlugin, requireNamespace, type ErrorClass } from "@berth/core";
+import { createClient } from "@berth/client";
 import { startTestDaemon, type TestDaemon } from "./helpers.js";
 
 const CLASSES: ErrorClass[] = [
@@ -37,7 +38,10 @@ describe("gRPC server", () => {
   let metricsAddress: string;
   beforeAll(async () => {
     metricsAddress = `127.0.0.1:${20000 + Math.floor(Math.random() * 20000)}`;
-    t = await startTestDaemon([probe], (c) => (c.metrics.address = metricsAddress));
+    t = await startTestDaemon([probe], (c) => {
+      c.metrics.address = metricsAddress;
+      c.grpc.tcpAddress = "127.0.0.1:0";
+    });
   });
   afterAll(() => t?.dispose());
   const namespaces = () => t.client.service(namespacesApi.Namespaces);
@@ -96,6 +100,16 @@ describe("gRPC server", () => {
       });
     }
     expect((await t.client.version()).version).toMatch(/berth/);
+  });
+
+  it("also serves on TCP when [grpc] tcp_address is set", async () => {
+    expect(t.daemon.tcpPort).toBeGreaterThan(0);
+    const overTcp = createClient({ address: `127.0.0.1:${t.daemon.tcpPort}`, timeoutMs: 5_000 });
+    try {
+      expect((await overTcp.version()).version).toMatch(/berth/);
+    } finally {
+      overTcp.close();
+    }
   });
 
   it("serves Prometheus metrics with request counts and plugin status", async () => {
