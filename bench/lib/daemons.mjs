@@ -1,7 +1,7 @@
 // The two daemons under test, each with a private root, state and socket: Debian's containerd
 // (own config, CRI off) and berthd from this checkout. Both are driven through the same ctr.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NotAvailable, rethrowUnimplemented } from "./errors.mjs";
 import { run, runOk, sleep, startProcess } from "./proc.mjs";
@@ -157,7 +157,6 @@ export async function reapRuncRoot(ctx, runcRoot) {
   if (!existsSync(runcRoot)) return;
   // containerd's shim adds the namespace below the root it is given.
   const roots = [runcRoot];
-  const { readdirSync } = await import("node:fs");
   for (const e of readdirSync(runcRoot, { withFileTypes: true })) {
     if (e.isDirectory() && !existsSync(join(runcRoot, e.name, "state.json"))) roots.push(join(runcRoot, e.name));
   }
@@ -190,6 +189,15 @@ export function reapShims(address) {
     }
   }
   return shims.length;
+}
+
+/** Whether the daemon lists a plugin of `type` with status ok (introspection), cached per daemon. */
+export async function hasPlugin(daemon, type) {
+  daemon.pluginTypes ??= (async () => {
+    const client = await daemon.client("default");
+    return new Set((await client.plugins()).filter((p) => p.status === "ok").map((p) => p.type));
+  })();
+  return (await daemon.pluginTypes).has(type);
 }
 
 /** A synchronous garbage collection: create a lease and delete it with sync=true. */

@@ -10,6 +10,14 @@ export class NotAvailable extends Error {
   }
 }
 
+/** The daemon cannot give more valid samples (e.g. no GC to make the next pull cold): keep the ones taken. */
+export class NoMoreRuns extends Error {
+  constructor(reason) {
+    super(reason);
+    this.name = "NoMoreRuns";
+  }
+}
+
 const UNIMPLEMENTED = /does not implement the method|code = Unimplemented|unknown service|\bnot implemented\b|\bunimplemented\b/i;
 
 /** The NotAvailable an error stands for, or undefined when it is a real failure. */

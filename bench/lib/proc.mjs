@@ -184,3 +184,8 @@ export async function which(name) {
   const path = res.stdout.trim();
   return res.code === 0 && path.startsWith("/") ? path : undefined;
 }
+
+/** sync(1): flush dirty pages left by earlier (untimed) work so they are not written back inside a timed one. */
+export async function flushDisks() {
+  await runOk("sync");
+}

@@ -47,13 +47,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help || positionals.length === 0) {
-    io.out(USAGE);
-    return values.help ? 0 : 1;
-  }
   if (values.version) {
     io.out(`berth ${CLI_VERSION}\n`);
     return 0;
+  }
+  if (values.help || positionals.length === 0) {
+    io.out(USAGE);
+    return values.help ? 0 : 1;
   }
   const timeoutMs = values.timeout ? Number(values.timeout) : undefined;
   const client = createClient({ address: values.address, namespace: values.namespace, ...(timeoutMs ? { timeoutMs } : {}) });

@@ -66,6 +66,12 @@ describe("berth CLI", () => {
     expect(out).toMatch(/Z cli-test \/cli\/test \{"id":"c9"\}\n/);
   });
 
+  it("--version prints the client version without a daemon", async () => {
+    const { code, out } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(out).toBe("berth v0.1.0+berth\n");
+  });
+
   it("an unknown command is an error", async () => {
     await expect(run(["-a", daemon.address, "frobnicate"])).rejects.toThrow(/unknown command "frobnicate"/);
   });
