@@ -16,10 +16,13 @@ echo "== tests"
 results=$(mktemp -d)
 status=0
 BERTH_TEST_RESULTS="$results" pnpm test || status=$?
-node scripts/summarize-tests.mjs "$results"
+summary=$(node scripts/summarize-tests.mjs "$results")
+echo "$summary"
 
 if [ -f bench/run.mjs ] || [ -f bench/run.ts ]; then
   echo "== benchmark smoke run"
   pnpm bench --smoke || status=$?
 fi
+# The suite's outcome stays the last line, whatever ran after the tests.
+echo "$summary"
 exit $status
