@@ -4,13 +4,11 @@ import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, NAMESPACE_ENV } from "@berth/core";
 export interface GlobalOptions {
   address: string;
   namespace: string;
-  timeoutMs: number | undefined;
 }
 
 export function globalDefaults(env: NodeJS.ProcessEnv): GlobalOptions {
   return {
     address: env["CONTAINERD_ADDRESS"] || DEFAULT_ADDRESS,
     namespace: env[NAMESPACE_ENV] || DEFAULT_NAMESPACE,
-    timeoutMs: undefined,
   };
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { createClient } from "@berth/client";
-import { CLI_VERSION } from "./cli-version.js";
+import { BERTH_VERSION } from "@berth/core";
 import { eventsCommand } from "./commands/events.js";
 import { pluginsListCommand } from "./commands/plugins.js";
 import { versionCommand } from "./commands/version.js";
@@ -48,7 +48,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     },
   });
   if (values.version) {
-    io.out(`berth ${CLI_VERSION}\n`);
+    io.out(`berth ${BERTH_VERSION}\n`);
     return 0;
   }
   if (values.help || positionals.length === 0) {

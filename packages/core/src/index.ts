@@ -14,6 +14,8 @@ export * from "./filters/index.js";
 export * from "./errdefs/index.js";
 export * from "./logging/index.js";
 
+export { BERTH_VERSION } from "./version.js";
+
 // For people assembling a daemon.
 export * from "./loader/index.js";
 export * from "./config/index.js";

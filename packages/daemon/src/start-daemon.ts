@@ -6,7 +6,6 @@ import {
   decodePluginConfigs,
   defaultServerConfig,
   loadPlugins,
-
   silentLogger,
   type LoadedPlugins,
   type Logger,

@@ -7,18 +7,13 @@ import {
   classOf,
   invalidArgument,
   parseFilters,
+  LEASE_HEADER,
   requireNamespace,
   type CallContext,
   type OpContext,
   type Publisher,
 } from "@berth/core";
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
-
-/**
- * The gRPC metadata key containerd's clients use for the lease a call works under
- * (containerd's leases.GRPCHeader).
- */
-export const LEASE_HEADER = "containerd-lease";
 
 /** The store context of a call: its namespace (FailedPrecondition if none), lease and signal. */
 export function opContext(ctx: CallContext): OpContext {

@@ -12,4 +12,3 @@ export { createContentService, LIST_BATCH, READ_CHUNK } from "./content-service.
 export { createImagesService } from "./images-service.js";
 export { createContainersService } from "./containers-service.js";
 export { createLeasesService, randomLeaseId } from "./leases-service.js";
-export { LEASE_HEADER } from "./edge.js";

@@ -1,1 +1,1 @@
-export { NAMESPACE_HEADER, DEFAULT_NAMESPACE, NAMESPACE_ENV, validateIdentifier, requireNamespace } from "./namespace.js";
+export { NAMESPACE_HEADER, LEASE_HEADER, DEFAULT_NAMESPACE, NAMESPACE_ENV, validateIdentifier, requireNamespace } from "./namespace.js";

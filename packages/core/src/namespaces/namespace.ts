@@ -3,6 +3,8 @@ import type { CallContext } from "../grpc/service.js";
 
 /** The gRPC metadata key containerd clients use to carry the namespace. */
 export const NAMESPACE_HEADER = "containerd-namespace";
+/** The gRPC metadata key containerd clients use for the lease a call works under. */
+export const LEASE_HEADER = "containerd-lease";
 /** The namespace `ctr` and Berth's CLI use when none is given. */
 export const DEFAULT_NAMESPACE = "default";
 /** The environment variable containerd's clients read for the namespace. */

@@ -3,6 +3,7 @@ import { realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  BERTH_VERSION,
   ConfigError,
   createJsonLogger,
   decodePluginConfigs,
@@ -15,7 +16,7 @@ import {
   type ServerConfig,
 } from "@berth/core";
 import { serverPlugins } from "../builtin/plugins.js";
-import { BERTH_REVISION, BERTH_VERSION } from "../builtin/server-info.js";
+import { BERTH_REVISION } from "../builtin/server-info.js";
 import { findPluginPackages, importPlugins } from "../discovery/discover.js";
 import { startDaemon } from "../start-daemon.js";
 

@@ -2,8 +2,6 @@ import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
-/** Berth's version, reported by the version service and `berthd --version`. */
-export const BERTH_VERSION = "v0.1.0+berth";
 /** The source revision, when the build recorded one. */
 export const BERTH_REVISION = process.env["BERTH_REVISION"] ?? "";
 

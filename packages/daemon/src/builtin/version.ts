@@ -1,6 +1,6 @@
 import { versionApi } from "@berth/api";
-import { GrpcPlugin, bindService, definePlugin } from "@berth/core";
-import { BERTH_REVISION, BERTH_VERSION } from "./server-info.js";
+import { BERTH_VERSION, GrpcPlugin, bindService, definePlugin } from "@berth/core";
+import { BERTH_REVISION } from "./server-info.js";
 
 /** io.containerd.grpc.v1.version: containerd.services.version.v1.Version. */
 export const versionPlugin = definePlugin({

@@ -1,1 +1,0 @@
-export const CLI_VERSION = "v0.1.0+berth";
