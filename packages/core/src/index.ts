@@ -9,6 +9,8 @@ export * from "./grpc/index.js";
 export * from "./events/index.js";
 export * from "./content/index.js";
 export * from "./metadata/index.js";
+export * from "./snapshots/index.js";
+export * from "./diff/index.js";
 export * from "./namespaces/index.js";
 export * from "./filters/index.js";
 export * from "./errdefs/index.js";

@@ -53,6 +53,8 @@ export async function openMetadataStore(
     containers: createContainerStore(db),
     leases: createLeaseManager(db),
     content: createNamespacedContentStore(db, backend, opts.contentSharingPolicy ?? "shared", inFlight),
+    // Namespaced snapshotters arrive with issue #4.
+    snapshotters: new Map(),
     // The backend ignores namespaces; the context only carries the signal.
     unreferencedContent: (ctx = { namespace: "" }) => findUnreferencedContent(db, backend, inFlight, ctx),
     close: () => db.close(),

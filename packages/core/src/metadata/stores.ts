@@ -1,4 +1,5 @@
 import type { ContentStore, OpContext } from "../content/index.js";
+import type { Snapshotter } from "../snapshots/index.js";
 import type { Container, Image, Lease, LeaseResource, Namespace } from "./records.js";
 
 /**
@@ -54,4 +55,9 @@ export interface MetadataStore {
   readonly leases: LeaseManager;
   /** The content store seen through namespaces: ownership per namespace, sharing per policy. */
   readonly content: ContentStore;
+  /**
+   * Every loaded snapshotter seen through namespaces, by name ("overlayfs", "btrfs"): the same
+   * key in two namespaces is two backend snapshots; leases hold what they prepare.
+   */
+  readonly snapshotters: ReadonlyMap<string, Snapshotter>;
 }

@@ -1,6 +1,8 @@
 import type { ContentStore } from "../content/index.js";
 import type { Exchange } from "../events/index.js";
 import type { MetadataStore } from "../metadata/index.js";
+import type { Snapshotter } from "../snapshots/index.js";
+import type { Differ } from "../diff/index.js";
 import type { GrpcService } from "../grpc/service.js";
 import { pluginType } from "./plugin-type.js";
 
@@ -30,3 +32,5 @@ export const EventPlugin = pluginType<Exchange>(PluginTypes.event);
 export const ContentPlugin = pluginType<ContentStore>(PluginTypes.content);
 export const MetadataPlugin = pluginType<MetadataStore>(PluginTypes.metadata);
 export const GrpcPlugin = pluginType<GrpcService>(PluginTypes.grpc);
+export const SnapshotPlugin = pluginType<Snapshotter>(PluginTypes.snapshotter);
+export const DifferPlugin = pluginType<Differ>(PluginTypes.differ);

@@ -1,0 +1,1 @@
+export type { ApplyOptions, DiffOptions, Differ } from "./differ.js";

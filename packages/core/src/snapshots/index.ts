@@ -1,0 +1,1 @@
+export type { SnapshotKind, SnapshotInfo, SnapshotUsage, Mount, SnapshotOptions, Snapshotter } from "./snapshotter.js";
