@@ -1,0 +1,175 @@
+import { randomBytes } from "node:crypto";
+import {
+  isNotFound,
+  notFound,
+  type ContentStore,
+  type Descriptor,
+  type Image,
+  type ImageStore,
+  type LeaseManager,
+  type OpContext,
+} from "@berth/core";
+import type { ImageSource, ProgressListener } from "./image-source.js";
+import { createLimiter } from "./limiter.js";
+import { blobKind } from "./media-types.js";
+import { childGcLabels, parseConfig, parseIndex, parseManifest, type PlatformDescriptor } from "./manifests.js";
+import { formatPlatform, hostPlatform, platformMatches, type Platform } from "./platforms.js";
+import { readSmallBlob } from "./read-blob.js";
+import { storeBlob } from "./store-blob.js";
+import { unpackLayers, UNCOMPRESSED_LABEL, type UnpackTarget } from "./unpack.js";
+
+export interface PullStores {
+  readonly content: ContentStore;
+  readonly images: ImageStore;
+  readonly leases: LeaseManager;
+}
+
+export interface PullOptions {
+  /** Which manifests of an index to fetch: one platform (default: the host's) or all. */
+  readonly platform?: Platform | "all" | undefined;
+  /** Unpack the (host or chosen) platform's layers into this snapshotter as they arrive. */
+  readonly unpack?: UnpackTarget | undefined;
+  /** Blobs downloaded at once; containerd's default is 3. */
+  readonly maxConcurrentDownloads?: number | undefined;
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  readonly onProgress?: ProgressListener | undefined;
+}
+
+export interface PullResult {
+  readonly image: Image;
+  /** The platform manifests fetched. */
+  readonly manifests: readonly Descriptor[];
+  /** The top snapshot's chain ID when unpacked. */
+  readonly chainId?: string | undefined;
+}
+
+/** How long a pull's temporary lease protects what it fetched if the pull dies. */
+const PULL_LEASE_EXPIRY_MS = 24 * 3600 * 1000;
+
+/**
+ * Pulls an image: index → manifests → config and layers, fetched concurrently into the content
+ * store under a lease, each parent labelled with GC references to its children, layers
+ * unpacked as they land, and the image record written last, so a reader never sees an image
+ * whose content is incomplete.
+ */
+export async function pullImage(stores: PullStores, ctx: OpContext, source: ImageSource, opts: PullOptions = {}): Promise<PullResult> {
+  return withLease(stores.leases, ctx, async (leased) => {
+    const { name, descriptor: root } = await source.resolve(ctx.signal);
+    const fetchLimited = createLimiter(opts.maxConcurrentDownloads ?? 3);
+    const fetch = (desc: Descriptor) => fetchLimited(() => storeBlob(stores.content, leased, source, desc, opts.onProgress));
+    const pull = new PullRun(stores.content, leased, fetch, opts);
+    const manifests = await pull.walk(root);
+    const image = await upsertImage(stores.images, ctx, { name, labels: { ...opts.labels }, target: root });
+    return { image, manifests: manifests.map((m) => m.manifest), chainId: manifests.find((m) => m.chainId)?.chainId };
+  });
+}
+
+interface FetchedManifest {
+  readonly manifest: Descriptor;
+  readonly chainId?: string | undefined;
+}
+
+class PullRun {
+  private unpacked = false;
+  constructor(
+    private readonly content: ContentStore,
+    private readonly ctx: OpContext,
+    private readonly fetch: (desc: Descriptor) => Promise<void>,
+    private readonly opts: PullOptions,
+  ) {}
+
+  /** Fetches `desc` and everything below it; returns the platform manifests reached. */
+  async walk(desc: PlatformDescriptor): Promise<FetchedManifest[]> {
+    await this.fetch(desc);
+    const kind = blobKind(desc.mediaType);
+    if (kind === "index") return this.walkIndex(desc);
+    if (kind === "manifest") return [await this.walkManifest(desc)];
+    throw notFound(`${desc.digest} is a ${desc.mediaType}, not an image index or manifest`);
+  }
+
+  private async walkIndex(desc: Descriptor): Promise<FetchedManifest[]> {
+    const index = parseIndex(await readSmallBlob(this.content, this.ctx, desc), desc.digest);
+    const chosen = this.choose(index.manifests, desc);
+    await this.label(desc, chosen);
+    const results = await Promise.all(chosen.map((m) => this.walk(m)));
+    return results.flat();
+  }
+
+  private choose(manifests: readonly PlatformDescriptor[], index: Descriptor): PlatformDescriptor[] {
+    const wanted = this.opts.platform ?? hostPlatform();
+    // Nested indexes carry no platform of their own: follow them.
+    if (wanted === "all") return [...manifests];
+    const match = manifests.find((m) => m.platform === undefined ? blobKind(m.mediaType) === "index" : platformMatches(wanted, m.platform));
+    if (match === undefined) {
+      const have = manifests.map((m) => (m.platform ? formatPlatform(m.platform) : "?"));
+      throw notFound(`no manifest in ${index.digest} for platform ${formatPlatform(wanted)} (has ${have.join(", ")})`);
+    }
+    return [match];
+  }
+
+  private async walkManifest(desc: PlatformDescriptor): Promise<FetchedManifest> {
+    const manifest = parseManifest(await readSmallBlob(this.content, this.ctx, desc), desc.digest);
+    await this.label(desc, [manifest.config, ...manifest.layers]);
+    const layerFetches = manifest.layers.map((layer) => this.fetch(layer));
+    // Rejections are handled by whoever awaits first; keep Node from reporting them early.
+    for (const f of layerFetches) f.catch(() => undefined);
+    await this.fetch(manifest.config);
+    const unpack = this.opts.unpack;
+    const forThisHost = desc.platform === undefined || this.opts.platform !== "all" || platformMatches(hostPlatform(), desc.platform);
+    if (unpack === undefined || this.unpacked || !forThisHost) {
+      await Promise.all(layerFetches);
+      return { manifest: desc };
+    }
+    this.unpacked = true;
+    const config = parseConfig(await readSmallBlob(this.content, this.ctx, manifest.config), manifest.config.digest);
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== manifest.layers.length) {
+      throw notFound(`image config ${manifest.config.digest} lists ${diffIds.length} diff IDs for ${manifest.layers.length} layers`);
+    }
+    const layers = manifest.layers.map((l, i) => ({ desc: l, diffId: diffIds[i]!, fetched: layerFetches[i]! }));
+    const chainId = await unpackLayers(unpack, this.ctx, layers, {
+      onLayer: (layer, state) =>
+        this.opts.onProgress?.({ digest: layer.digest, mediaType: layer.mediaType, offset: layer.size, total: layer.size, state: state === "exists" ? "exists" : "unpacked" }),
+    });
+    await Promise.all(layerFetches);
+    await this.labelUnpacked(manifest.config, unpack.name, chainId, layers);
+    return { manifest: desc, chainId };
+  }
+
+  /** GC references from a parent to its children: they live as long as it does. */
+  private async label(parent: Descriptor, children: readonly Descriptor[]): Promise<void> {
+    const labels = childGcLabels(children);
+    await this.content.update(this.ctx, { digest: parent.digest, labels }, Object.keys(labels).map((k) => `labels.${k}`));
+  }
+
+  /** As containerd: the config holds the unpacked snapshot, each layer names its diff ID. */
+  private async labelUnpacked(config: Descriptor, snapshotter: string, chainId: string, layers: readonly { desc: Descriptor; diffId: string }[]) {
+    const key = `containerd.io/gc.ref.snapshot.${snapshotter}`;
+    await this.content.update(this.ctx, { digest: config.digest, labels: { [key]: chainId } }, [`labels.${key}`]);
+    for (const { desc, diffId } of layers) {
+      await this.content.update(this.ctx, { digest: desc.digest, labels: { [UNCOMPRESSED_LABEL]: diffId } }, [`labels.${UNCOMPRESSED_LABEL}`]);
+    }
+  }
+}
+
+async function upsertImage(images: ImageStore, ctx: OpContext, image: Omit<Image, "createdAt" | "updatedAt">): Promise<Image> {
+  try {
+    await images.get(ctx, image.name);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    return images.create(ctx, image);
+  }
+  return images.update(ctx, image, ["target", ...Object.keys(image.labels).map((k) => `labels.${k}`)]);
+}
+
+/** Runs `fn` under the caller's lease, or a temporary one that expires if the process dies. */
+async function withLease<T>(leases: LeaseManager, ctx: OpContext, fn: (ctx: OpContext) => Promise<T>): Promise<T> {
+  if (ctx.lease !== undefined) return fn(ctx);
+  const expire = new Date(Date.now() + PULL_LEASE_EXPIRY_MS).toISOString();
+  const lease = await leases.create(ctx, { id: `pull-${randomBytes(8).toString("hex")}`, labels: { "containerd.io/gc.expire": expire } });
+  try {
+    return await fn({ ...ctx, lease: lease.id });
+  } finally {
+    await leases.delete(ctx, lease.id).catch(() => undefined);
+  }
+}

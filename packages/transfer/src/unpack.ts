@@ -1,0 +1,91 @@
+import { randomBytes } from "node:crypto";
+import {
+  failedPrecondition,
+  isAlreadyExists,
+  isNotFound,
+  type Descriptor,
+  type Differ,
+  type OpContext,
+  type Snapshotter,
+} from "@berth/core";
+import { chainIds } from "./chain-id.js";
+
+export const SNAPSHOT_REF_LABEL = "containerd.io/snapshot.ref";
+export const UNCOMPRESSED_LABEL = "containerd.io/uncompressed";
+
+export interface UnpackTarget {
+  /** The snapshotter's name as clients know it ("overlayfs"): used in GC labels. */
+  readonly name: string;
+  readonly snapshotter: Snapshotter;
+  readonly differ: Differ;
+}
+
+export interface LayerToUnpack {
+  readonly desc: Descriptor;
+  /** The uncompressed digest the image config lists for this layer. */
+  readonly diffId: string;
+  /** Settles when the layer's blob is in the content store (at once for a local image). */
+  readonly fetched: Promise<void>;
+}
+
+export interface UnpackEvents {
+  /** Called per layer with what happened to it. */
+  readonly onLayer?: (layer: Descriptor, state: "unpacked" | "exists") => void;
+}
+
+/**
+ * Unpacks layers bottom-up into snapshots named by chain ID. Layer i is applied as soon as
+ * its blob is fetched and layer i-1 is committed, so unpacking streams behind the download.
+ * A chain ID that already exists is skipped. Returns the top chain ID.
+ */
+export async function unpackLayers(
+  target: UnpackTarget,
+  ctx: OpContext,
+  layers: readonly LayerToUnpack[],
+  events: UnpackEvents = {},
+): Promise<string> {
+  const chain = chainIds(layers.map((l) => l.diffId));
+  for (const [i, layer] of layers.entries()) {
+    const chainId = chain[i]!;
+    const parent = i === 0 ? "" : chain[i - 1]!;
+    ctx.signal?.throwIfAborted();
+    if (await snapshotExists(target.snapshotter, ctx, chainId)) {
+      events.onLayer?.(layer.desc, "exists");
+      continue;
+    }
+    await layer.fetched;
+    await applyLayer(target, ctx, layer, chainId, parent);
+    events.onLayer?.(layer.desc, "unpacked");
+  }
+  return chain.at(-1) ?? "";
+}
+
+async function snapshotExists(sn: Snapshotter, ctx: OpContext, key: string): Promise<boolean> {
+  try {
+    await sn.stat(ctx, key);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+async function applyLayer(target: UnpackTarget, ctx: OpContext, layer: LayerToUnpack, chainId: string, parent: string): Promise<void> {
+  const { snapshotter, differ } = target;
+  // A unique key per attempt: a crashed or concurrent unpack of the same chain cannot collide.
+  const key = `extract-${randomBytes(6).toString("hex")}-${chainId}`;
+  const labels = { [SNAPSHOT_REF_LABEL]: chainId };
+  const mounts = await snapshotter.prepare(ctx, key, parent, { labels });
+  try {
+    const applied = await differ.apply(ctx, layer.desc, mounts);
+    if (applied.digest !== layer.diffId) {
+      throw failedPrecondition(`layer ${layer.desc.digest}: uncompressed digest ${applied.digest} does not match the image config's diff ID ${layer.diffId}`);
+    }
+    await snapshotter.commit(ctx, chainId, key, { labels });
+  } catch (err) {
+    await snapshotter.remove(ctx, key).catch(() => undefined);
+    // Another unpack committed the same chain first: its snapshot is as good as ours.
+    if (isAlreadyExists(err) && (await snapshotExists(snapshotter, ctx, chainId))) return;
+    throw err;
+  }
+}
