@@ -8,6 +8,7 @@ export * as taskTypes from "./gen/containerd/types/task/task_pb.js";
 export * as runcOptions from "./gen/containerd/types/runc/options/oci_pb.js";
 export * as runtimeOptions from "./gen/containerd/types/runtimeoptions/v1/api_pb.js";
 export * as eventPayloads from "./event-payloads.js";
+export * as transferTypes from "./transfer-types.js";
 
 export * as versionApi from "./gen/containerd/services/version/v1/version_pb.js";
 export * as introspectionApi from "./gen/containerd/services/introspection/v1/introspection_pb.js";
@@ -20,6 +21,8 @@ export * as snapshotsApi from "./gen/containerd/services/snapshots/v1/snapshots_
 export * as diffApi from "./gen/containerd/services/diff/v1/diff_pb.js";
 export * as tasksApi from "./gen/containerd/services/tasks/v1/tasks_pb.js";
 export * as eventsApi from "./gen/containerd/services/events/v1/events_pb.js";
+export * as transferApi from "./gen/containerd/services/transfer/v1/transfer_pb.js";
+export * as streamingApi from "./gen/containerd/services/streaming/v1/streaming_pb.js";
 export * as sandboxApi from "./gen/containerd/services/sandbox/v1/sandbox_pb.js";
 export * as ttrpcEventsApi from "./gen/containerd/services/ttrpc/events/v1/events_pb.js";
 
