@@ -11,6 +11,7 @@ export * from "./content/index.js";
 export * from "./metadata/index.js";
 export * from "./snapshots/index.js";
 export * from "./diff/index.js";
+export * from "./streaming/index.js";
 export * from "./namespaces/index.js";
 export * from "./filters/index.js";
 export * from "./errdefs/index.js";

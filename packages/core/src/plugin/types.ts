@@ -3,6 +3,7 @@ import type { Exchange } from "../events/index.js";
 import type { MetadataStore } from "../metadata/index.js";
 import type { Snapshotter } from "../snapshots/index.js";
 import type { Differ } from "../diff/index.js";
+import type { StreamManager } from "../streaming/index.js";
 import type { GrpcService } from "../grpc/service.js";
 import { pluginType } from "./plugin-type.js";
 
@@ -24,6 +25,7 @@ export const PluginTypes = {
   differ: "io.containerd.differ.v1",
   internal: "io.containerd.internal.v1",
   transfer: "io.containerd.transfer.v1",
+  streaming: "io.containerd.streaming.v1",
   sandboxStore: "io.containerd.sandbox.store.v1",
   sandboxController: "io.containerd.sandbox.controller.v1",
 } as const;
@@ -34,3 +36,4 @@ export const MetadataPlugin = pluginType<MetadataStore>(PluginTypes.metadata);
 export const GrpcPlugin = pluginType<GrpcService>(PluginTypes.grpc);
 export const SnapshotPlugin = pluginType<Snapshotter>(PluginTypes.snapshotter);
 export const DifferPlugin = pluginType<Differ>(PluginTypes.differ);
+export const StreamingPlugin = pluginType<StreamManager>(PluginTypes.streaming);

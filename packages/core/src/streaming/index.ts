@@ -1,0 +1,1 @@
+export type { Stream, StreamManager } from "./stream-manager.js";
