@@ -1,0 +1,24 @@
+import { createRequire } from "node:module";
+
+/** A path as the kernel sees it: a string (UTF-8) or raw bytes, for names that are not UTF-8. */
+export type RawPath = string | Buffer;
+
+/** What the C addon exports; index.ts wraps each call to give Node-style errors. */
+export interface NativeBinding {
+  mknod(path: RawPath, mode: number, major: number, minor: number): void;
+  mkfifo(path: RawPath, mode: number): void;
+  lsetxattr(path: RawPath, name: string, value: Buffer): void;
+  lgetxattr(path: RawPath, name: string): Buffer | undefined;
+  llistxattr(path: RawPath): string[];
+  lremovexattr(path: RawPath, name: string): void;
+  lutimesNs(path: RawPath, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
+  mount(source: RawPath, target: RawPath, fstype: string, flags: number, data: RawPath, cwd?: RawPath): void;
+  umount2(target: RawPath, flags: number): void;
+  setChildSubreaper(): void;
+  waitAny(): { pid: number; status: number; exited: boolean; exitCode: number; signal: number | undefined } | undefined;
+  getpgid(pid: number): number;
+  readonly constants: Readonly<Record<string, number>>;
+}
+
+// The same relative path works from src/ (tests run the TypeScript) and from dist/.
+export const binding = createRequire(import.meta.url)("../dist/berth_native.node") as NativeBinding;

@@ -1,0 +1,39 @@
+/**
+ * @berth/native: the Linux syscalls Berth needs and Node lacks, as synchronous functions (each
+ * is one fast syscall). Paths are strings or Buffers; failures throw errors shaped like Node's
+ * fs errors (code, errno, syscall, path).
+ */
+export type { RawPath } from "./binding.js";
+export type { SystemError } from "./system-error.js";
+export { mknod, mkfifo, lutimesNs } from "./special-files.js";
+export { lsetxattr, lgetxattr, llistxattr, lremovexattr } from "./xattrs.js";
+export {
+  mount,
+  umount2,
+  MNT_FORCE,
+  MNT_DETACH,
+  UMOUNT_NOFOLLOW,
+  MS_RDONLY,
+  MS_NOSUID,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_SYNCHRONOUS,
+  MS_REMOUNT,
+  MS_MANDLOCK,
+  MS_DIRSYNC,
+  MS_NOATIME,
+  MS_NODIRATIME,
+  MS_BIND,
+  MS_MOVE,
+  MS_REC,
+  MS_SILENT,
+  MS_PRIVATE,
+  MS_SLAVE,
+  MS_SHARED,
+  MS_UNBINDABLE,
+  MS_RELATIME,
+  MS_STRICTATIME,
+  PAGE_SIZE,
+} from "./mount.js";
+export { setChildSubreaper, waitAny, getpgid } from "./processes.js";
+export type { ReapedChild } from "./processes.js";

@@ -1,0 +1,215 @@
+import { execFile } from "node:child_process";
+import { constants as fsc, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, statfsSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import * as native from "../src/index.js";
+import { mountPointsUnder, requireRoot, tempDir, thrown } from "./helpers.js";
+
+const TMPFS_MAGIC = 0x01021994;
+const OVERLAYFS_MAGIC = 0x794c7630;
+
+beforeAll(requireRoot);
+
+describe("device nodes and fifos", () => {
+  it("makes a 0:0 character device, overlayfs' whiteout", async () => {
+    const p = join(await tempDir(), "whiteout");
+    native.mknod(p, fsc.S_IFCHR | 0o600, 0, 0);
+    const st = lstatSync(p);
+    expect(st.isCharacterDevice()).toBe(true);
+    expect(st.rdev).toBe(0);
+    expect(st.mode & 0o7777).toBe(0o600);
+  });
+
+  it("makes a block device with its major and minor", async () => {
+    const p = join(await tempDir(), "loop0");
+    native.mknod(p, fsc.S_IFBLK | 0o660, 7, 3);
+    const st = lstatSync(p);
+    expect(st.isBlockDevice()).toBe(true);
+    expect(st.rdev).toBe(7 * 256 + 3); // makedev for small numbers
+  });
+
+  it("makes a fifo, also through mknod", async () => {
+    const dir = await tempDir();
+    native.mkfifo(join(dir, "a"), 0o644);
+    native.mknod(join(dir, "b"), fsc.S_IFIFO | 0o600, 0, 0);
+    expect(lstatSync(join(dir, "a")).isFIFO()).toBe(true);
+    expect(lstatSync(join(dir, "b")).isFIFO()).toBe(true);
+  });
+
+  it("takes Buffer paths that are not UTF-8", async () => {
+    const dir = await tempDir();
+    const name = Buffer.from([0x66, 0xff, 0xfe, 0x6f]); // "f\xff\xfeo"
+    native.mkfifo(Buffer.concat([Buffer.from(`${dir}/`), name]), 0o600);
+    const names = readdirSync(dir, { encoding: "buffer" });
+    expect(names).toHaveLength(1);
+    expect(names[0]!.equals(name)).toBe(true);
+  });
+
+  it("refuses paths with NUL bytes and non-path arguments", () => {
+    expect(thrown(() => native.mkfifo(Buffer.from("/tmp/a\0b"), 0o600)).code).toBe("ERR_INVALID_ARG_VALUE");
+    expect(thrown(() => native.mkfifo(42 as unknown as string, 0o600)).code).toBe("ERR_INVALID_ARG_TYPE");
+  });
+});
+
+describe("extended attributes", () => {
+  it("round-trips user.* and trusted.* attributes", async () => {
+    const p = join(await tempDir(), "f");
+    writeFileSync(p, "x");
+    const big = Buffer.alloc(3000, 0xab);
+    native.lsetxattr(p, "user.berth.test", Buffer.from("hello"));
+    native.lsetxattr(p, "trusted.overlay.opaque", Buffer.from("y"));
+    native.lsetxattr(p, "user.big", big);
+    native.lsetxattr(p, "user.empty", Buffer.alloc(0));
+    expect(native.lgetxattr(p, "user.berth.test")?.toString()).toBe("hello");
+    expect(native.lgetxattr(p, "trusted.overlay.opaque")?.toString()).toBe("y");
+    expect(native.lgetxattr(p, "user.big")?.equals(big)).toBe(true);
+    expect(native.lgetxattr(p, "user.empty")?.length).toBe(0);
+    expect(native.llistxattr(p).sort()).toEqual(expect.arrayContaining(["trusted.overlay.opaque", "user.berth.test", "user.big", "user.empty"]));
+
+    native.lremovexattr(p, "user.berth.test");
+    expect(native.lgetxattr(p, "user.berth.test")).toBeUndefined();
+    expect(native.llistxattr(p)).not.toContain("user.berth.test");
+  });
+
+  it("acts on a symlink itself, not its target", async () => {
+    const dir = await tempDir();
+    writeFileSync(join(dir, "target"), "x");
+    symlinkSync("target", join(dir, "link"));
+    native.lsetxattr(join(dir, "link"), "trusted.berth", Buffer.from("on-link"));
+    expect(native.lgetxattr(join(dir, "link"), "trusted.berth")?.toString()).toBe("on-link");
+    expect(native.lgetxattr(join(dir, "target"), "trusted.berth")).toBeUndefined();
+  });
+
+  it("reports a missing attribute as undefined and a missing file as ENOENT", async () => {
+    const dir = await tempDir();
+    expect(native.lgetxattr(dir, "user.none")).toBeUndefined();
+    const err = thrown(() => native.lgetxattr(join(dir, "missing"), "user.x"));
+    expect(err.code).toBe("ENOENT");
+    expect(err.syscall).toBe("lgetxattr");
+    expect(thrown(() => native.lremovexattr(dir, "user.none")).code).toBe("ENODATA");
+  });
+});
+
+describe("lutimesNs", () => {
+  it("sets times to the nanosecond", async () => {
+    const p = join(await tempDir(), "f");
+    writeFileSync(p, "x");
+    native.lutimesNs(p, 1_000_000_000, 123_456_789, 1_700_000_000, 987_654_321);
+    const st = statSync(p, { bigint: true });
+    expect(st.atimeNs).toBe(1_000_000_000_123_456_789n);
+    expect(st.mtimeNs).toBe(1_700_000_000_987_654_321n);
+  });
+
+  it("sets a symlink's own times and leaves its target alone", async () => {
+    const dir = await tempDir();
+    writeFileSync(join(dir, "target"), "x");
+    symlinkSync("target", join(dir, "link"));
+    const before = statSync(join(dir, "target"), { bigint: true }).mtimeNs;
+    native.lutimesNs(join(dir, "link"), 5, 1, 6, 999_999_999);
+    expect(lstatSync(join(dir, "link"), { bigint: true }).mtimeNs).toBe(6_999_999_999n);
+    expect(statSync(join(dir, "target"), { bigint: true }).mtimeNs).toBe(before);
+  });
+
+  it("refuses nanoseconds out of range", async () => {
+    const p = await tempDir();
+    expect(thrown(() => native.lutimesNs(p, 0, 1_000_000_000, 0, 0)).code).toBe("ERR_OUT_OF_RANGE");
+  });
+});
+
+describe("mount and umount2", () => {
+  it("mounts a tmpfs with flags and data, and unmounts it", async () => {
+    const dir = await tempDir();
+    native.mount("tmpfs", dir, "tmpfs", native.MS_NOSUID | native.MS_NODEV, "size=1m,mode=0711");
+    expect(statfsSync(dir).type).toBe(TMPFS_MAGIC);
+    expect(statSync(dir).mode & 0o777).toBe(0o711);
+    writeFileSync(join(dir, "inside"), "x");
+    native.umount2(dir, 0);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await mountPointsUnder(dir)).toEqual([]);
+  });
+
+  it("bind-mounts a directory", async () => {
+    const dir = await tempDir();
+    mkdirSync(join(dir, "src"));
+    mkdirSync(join(dir, "dst"));
+    writeFileSync(join(dir, "src", "file"), "from source");
+    native.mount(join(dir, "src"), join(dir, "dst"), "", native.MS_BIND, "");
+    expect(readFileSync(join(dir, "dst", "file"), "utf8")).toBe("from source");
+    native.umount2(join(dir, "dst"), native.UMOUNT_NOFOLLOW);
+    expect(readdirSync(join(dir, "dst"))).toEqual([]);
+  });
+
+  it("resolves relative paths against cwd without moving the process's cwd", async () => {
+    const dir = await tempDir();
+    for (const d of ["l1", "l2", "src", "dst", "merged"]) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, "src", "file"), "bound");
+    writeFileSync(join(dir, "l1", "one"), "1");
+    writeFileSync(join(dir, "l2", "two"), "2");
+    const cwd = process.cwd();
+
+    native.mount("src", join(dir, "dst"), "", native.MS_BIND, "", dir);
+    expect(readFileSync(join(dir, "dst", "file"), "utf8")).toBe("bound");
+    native.mount("overlay", join(dir, "merged"), "overlay", 0, "lowerdir=l1:l2", Buffer.from(dir));
+    expect(statfsSync(join(dir, "merged")).type).toBe(OVERLAYFS_MAGIC);
+    expect(readdirSync(join(dir, "merged")).sort()).toEqual(["one", "two"]);
+    expect(process.cwd()).toBe(cwd);
+
+    native.umount2(join(dir, "merged"), 0);
+    native.umount2(join(dir, "dst"), 0);
+  });
+
+  it("exports the kernel's flag values", () => {
+    expect([native.MS_RDONLY, native.MS_BIND, native.MS_REC, native.MS_PRIVATE, native.MNT_DETACH]).toEqual([1, 4096, 16384, 1 << 18, 2]);
+    expect(native.PAGE_SIZE).toBeGreaterThanOrEqual(4096);
+  });
+});
+
+describe("errors", () => {
+  it("look like Node's fs errors", async () => {
+    const dir = await tempDir();
+    const p = join(dir, "missing", "x");
+    const err = thrown(() => native.mknod(p, fsc.S_IFCHR | 0o600, 0, 0));
+    expect(err).toBeInstanceOf(Error);
+    expect(err.code).toBe("ENOENT");
+    expect(err.errno).toBe(-2);
+    expect(err.syscall).toBe("mknod");
+    expect(err.path).toBe(p);
+    expect(err.message).toBe(`ENOENT: no such file or directory, mknod '${p}'`);
+  });
+
+  it("name the failing syscall and path for mount and umount2", async () => {
+    const dir = await tempDir();
+    const notMounted = thrown(() => native.umount2(dir, 0));
+    expect([notMounted.code, notMounted.syscall, notMounted.path]).toEqual(["EINVAL", "umount2", dir]);
+    const badCwd = thrown(() => native.mount("x", dir, "", native.MS_BIND, "", join(dir, "nope")));
+    expect([badCwd.code, badCwd.syscall, badCwd.path]).toEqual(["ENOENT", "chdir", join(dir, "nope")]);
+    const badType = thrown(() => native.mount("none", dir, "no-such-fs", 0, ""));
+    expect([badType.code, badType.syscall, badType.path]).toEqual(["ENODEV", "mount", dir]);
+    expect(thrown(() => native.mkfifo(Buffer.from(join(dir, "a", "b")), 0o600)).path).toBe(join(dir, "a", "b"));
+  });
+});
+
+describe("processes", () => {
+  it("getpgid reads the process group", () => {
+    const stat = readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /s, "").split(" ");
+    expect(native.getpgid()).toBe(Number(stat[2]));
+    expect(native.getpgid(process.pid)).toBe(Number(stat[2]));
+    expect(thrown(() => native.getpgid(0x3fffffff)).code).toBe("ESRCH");
+  });
+
+  // waitAny reaps any child, so it runs in a node process of its own (see the fixture).
+  it("waitAny reaps orphans once this process is a subreaper, and direct children", async () => {
+    const fixture = join(import.meta.dirname, "fixtures", "reap-children.mjs");
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture], { encoding: "utf8" });
+    const r = JSON.parse(stdout);
+    expect(r.beforeSubreaper.orphanParent).not.toBe(r.selfPid);
+    expect(r.beforeSubreaper.waitAny).toBeNull();
+    expect(r.afterSubreaper.orphanParent).toBe(r.selfPid);
+    expect(r.afterSubreaper.whileRunning).toBeNull();
+    expect(r.killed).toMatchObject({ exited: false, signal: 15, exitCode: 143 });
+    expect(r.exited).toMatchObject({ exited: true, exitCode: 7 });
+    expect(r.exited.signal).toBeUndefined();
+    expect(r.direct.reaped).toMatchObject({ pid: r.direct.pid, exited: true, exitCode: 5 });
+  });
+});
