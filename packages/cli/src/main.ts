@@ -1,10 +1,16 @@
 import { parseArgs } from "node:util";
 import { createClient } from "@berth/client";
 import { BERTH_VERSION } from "@berth/core";
+import type { CliIo } from "./cli-io.js";
 import { eventsCommand } from "./commands/events.js";
+import { imagesCommand } from "./commands/images.js";
 import { pluginsListCommand } from "./commands/plugins.js";
 import { versionCommand } from "./commands/version.js";
-import { globalDefaults } from "./global-options.js";
+import { parseGlobalOptions } from "./global-options.js";
+import { UsageError } from "./usage-error.js";
+
+export type { CliIo } from "./cli-io.js";
+export { UsageError } from "./usage-error.js";
 
 const USAGE = `berth: command-line client for Berth (and containerd), in the manner of ctr
 
@@ -14,6 +20,7 @@ Commands:
   version                      client and server versions
   plugins ls [-d] [FILTER…]    plugins with their status (alias: plugins list, plugin ls)
   events [FILTER…]             print events as they happen (alias: event)
+  images pull|ls|rm|tag …      manage images (alias: image, i); "berth images" for details
 
 Global options:
   -a, --address PATH     daemon socket (env CONTAINERD_ADDRESS; default /run/berth/berthd.sock)
@@ -23,49 +30,28 @@ Global options:
   -h, --help             print this help
 `;
 
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-  /** Aborted on SIGINT/SIGTERM, ending streaming commands. */
-  signal: AbortSignal;
-}
-
 /** Runs the CLI with `argv` (no node/script prefix); returns the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const defaults = globalDefaults(io.env);
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      address: { type: "string", short: "a", default: defaults.address },
-      namespace: { type: "string", short: "n", default: defaults.namespace },
-      timeout: { type: "string" },
-      detailed: { type: "boolean", short: "d" },
-      version: { type: "boolean", short: "v" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.version) {
+  const { global, command: commandLine } = parseGlobalOptions(argv, io.env);
+  if (global.version) {
     io.out(`berth ${BERTH_VERSION}\n`);
     return 0;
   }
-  if (values.help || positionals.length === 0) {
+  if (global.help || commandLine.length === 0) {
     io.out(USAGE);
-    return values.help ? 0 : 1;
+    return global.help ? 0 : 1;
   }
-  const timeoutMs = values.timeout ? Number(values.timeout) : undefined;
-  const client = createClient({ address: values.address, namespace: values.namespace, ...(timeoutMs ? { timeoutMs } : {}) });
+  const client = createClient({ address: global.address, namespace: global.namespace, ...(global.timeoutMs ? { timeoutMs: global.timeoutMs } : {}) });
   try {
-    const [command, ...rest] = positionals;
+    const [command, ...rest] = commandLine;
     switch (command) {
       case "version":
         await versionCommand(client, io.out);
         return 0;
       case "plugins":
       case "plugin": {
-        const [sub, ...filters] = rest;
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { detailed: { type: "boolean", short: "d" } } });
+        const [sub, ...filters] = positionals;
         if (sub !== "ls" && sub !== "list") throw new UsageError(`unknown plugins command "${sub ?? ""}"`);
         await pluginsListCommand(client, filters, values.detailed ?? false, io.out);
         return 0;
@@ -74,14 +60,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case "event":
         await eventsCommand(client, rest, io.signal, io.out);
         return 0;
+      case "images":
+      case "image":
+      case "i":
+        return await imagesCommand(client, rest, io);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } finally {
     client.close();
   }
-}
-
-export class UsageError extends Error {
-  override readonly name = "UsageError";
 }

@@ -4,6 +4,7 @@ import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, type Envelope, type EventPayload } 
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { createServiceClient, type CallOptions, type ServiceClient } from "./service-client.js";
 import type { DescService } from "@bufbuild/protobuf";
+import { pullImage, type PullOptions } from "./pull.js";
 
 export interface ClientOptions {
   /** UNIX socket path (or a grpc-js target such as host:port); default /run/berth/berthd.sock. */
@@ -39,6 +40,8 @@ export interface BerthClient {
   publish(topic: string, event: EventPayload, opts?: CallOptions): Promise<void>;
   /** Events matching any filter, until `signal` aborts. */
   subscribe(filters: readonly string[], signal: AbortSignal): AsyncIterable<Envelope>;
+  /** Pulls `ref` in the daemon (containerd's Transfer service), reporting progress as it goes. */
+  pull(ref: string, opts?: PullOptions): Promise<void>;
   close(): void;
 }
 
@@ -76,6 +79,7 @@ function bindClient(channel: grpc.Client, address: string, namespace: string, ti
       await events.publish({ topic, event: { typeUrl: event.typeUrl, value: event.value } }, o);
     },
     subscribe: (filters, signal) => subscribe(events, filters, signal),
+    pull: (ref, o) => pullImage(service, ref, o),
     close: () => channel.close(),
   };
 }

@@ -24,3 +24,6 @@ export {
 export { parsePlatform, formatPlatform, normalizePlatform, hostPlatform, platformMatches, type Platform } from "./platforms.js";
 export { readSmallBlob } from "./read-blob.js";
 export { ociLayoutSource } from "./oci-layout-source.js";
+export { registrySource } from "./registry-source.js";
+export { createTransferService, type TransferServiceDeps } from "./transfer-service.js";
+export { transferGrpcPlugin } from "./plugin.js";

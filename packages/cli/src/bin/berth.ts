@@ -11,6 +11,7 @@ runCli(process.argv.slice(2), {
   err: (t) => process.stderr.write(t),
   env: process.env,
   signal: controller.signal,
+  tty: process.stdout.isTTY === true,
 }).then(
   (code) => process.exit(code),
   (err: unknown) => {
