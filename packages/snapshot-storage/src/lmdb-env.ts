@@ -1,0 +1,89 @@
+import { internal, unavailable } from "@berth/core";
+import { open, type Key as LmdbKey, type RootDatabase } from "lmdb";
+import { hasPrefix, type Key } from "./keys.js";
+
+/** Raw access to the environment; in a write transaction, also its writes. */
+export interface RawTx {
+  get<T>(key: Key): T | undefined;
+  /** Values of every key extending `prefix`, in key order. */
+  list<T>(prefix: Key): { key: Key; value: T }[];
+  any(prefix: Key): boolean;
+  put(key: Key, value: unknown): void;
+  remove(key: Key): void;
+}
+
+const asKey = (key: Key) => key as unknown as LmdbKey;
+
+/**
+ * One lmdb environment. Writes run in one synchronous transaction (lmdb's transactionSync):
+ * all or nothing, and nothing else in this process runs in between. Reads run synchronously
+ * too, so one `read` callback sees one state of the store.
+ */
+export class LmdbEnv {
+  readonly #env: RootDatabase;
+  #closing: Promise<void> | undefined;
+
+  constructor(path: string) {
+    this.#env = open({ path });
+  }
+
+  read<R>(fn: (tx: RawTx) => R): R {
+    this.#checkOpen();
+    return synchronous(fn(this.#raw(false)));
+  }
+
+  /**
+   * Runs `fn` in a write transaction; a throw aborts it, leaving nothing it wrote. `fn` must be
+   * synchronous: lmdb would otherwise hold the write transaction across event-loop turns.
+   */
+  write<R>(fn: (tx: RawTx) => R): R {
+    this.#checkOpen();
+    let result: R | undefined;
+    this.#env.transactionSync(() => {
+      result = synchronous(fn(this.#raw(true)));
+      // Return nothing: lmdb defers the commit of a callback that returns a thenable.
+    });
+    return result as R;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#env.close();
+    return this.#closing;
+  }
+
+  #raw(writable: boolean): RawTx {
+    const env = this.#env;
+    const refuse = () => {
+      throw internal("snapshot storage: write outside a write transaction");
+    };
+    return {
+      get: (key) => env.get(asKey(key)) as never,
+      list: <T>(prefix: Key) => {
+        const out: { key: Key; value: T }[] = [];
+        for (const { key, value } of env.getRange({ start: asKey(prefix) })) {
+          const k = key as unknown as Key;
+          if (!hasPrefix(k, prefix)) break;
+          out.push({ key: k, value: value as T });
+        }
+        return out;
+      },
+      any: (prefix) => {
+        for (const { key } of env.getRange({ start: asKey(prefix), limit: 1 })) return hasPrefix(key as unknown as Key, prefix);
+        return false;
+      },
+      put: writable ? (key, value) => void env.put(asKey(key), value) : refuse,
+      remove: writable ? (key) => void env.remove(asKey(key)) : refuse,
+    };
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw unavailable("snapshot storage is closed");
+  }
+}
+
+function synchronous<R>(result: R): R {
+  if (typeof (result as { then?: unknown } | undefined)?.then === "function") {
+    throw internal("snapshot storage transactions must be synchronous");
+  }
+  return result;
+}

@@ -1,0 +1,52 @@
+import { link, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { diskUsage, placeNewSnapshot } from "../src/index.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "berth-snapshot-fs-"));
+  dirs.push(d);
+  return d;
+}
+
+describe("diskUsage", () => {
+  it("counts allocated blocks and each inode once, the root included", async () => {
+    const root = await tempDir();
+    await mkdir(join(root, "d"));
+    await writeFile(join(root, "d", "data"), Buffer.alloc(64 * 1024, 7));
+    await link(join(root, "d", "data"), join(root, "hardlink"));
+    await writeFile(join(root, "sparse"), "");
+    await truncate(join(root, "sparse"), 512 * 1024 * 1024);
+    const usage = await diskUsage(root);
+    expect(usage.inodes).toBe(4); // root, d, data (twice linked), sparse
+    expect(usage.size).toBeGreaterThanOrEqual(64 * 1024);
+    expect(usage.size).toBeLessThan(1024 * 1024);
+  });
+
+  it("stops when its signal is aborted", async () => {
+    const root = await tempDir();
+    await mkdir(join(root, "d"));
+    await expect(diskUsage(root, AbortSignal.abort())).rejects.toThrow(/abort/i);
+  });
+});
+
+describe("placeNewSnapshot", () => {
+  it("renames into place, moving an orphan under the same name aside", async () => {
+    const root = await tempDir();
+    await mkdir(join(root, "new-a"));
+    await writeFile(join(root, "new-a", "fresh"), "f");
+    await mkdir(join(root, "7"));
+    await writeFile(join(root, "7", "stale"), "s");
+    placeNewSnapshot(join(root, "new-a"), join(root, "7"));
+    expect(await readdir(join(root, "7"))).toEqual(["fresh"]);
+    const names = (await readdir(root)).sort();
+    expect(names).toHaveLength(2);
+    expect(names[1]).toMatch(/^orphan-[0-9a-f]{12}$/);
+    expect(await readFile(join(root, names[1]!, "stale"), "utf8")).toBe("s");
+  });
+});
