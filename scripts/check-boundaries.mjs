@@ -20,7 +20,12 @@ for (const name of readdirSync(packagesDir)) {
   );
   for (const file of tsFiles(join(dir, "src"))) {
     const text = readFileSync(file, "utf8");
-    for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
+    // Import and export statements start a line; dynamic imports are import("…"). Strings
+    // that merely contain the word "from" are neither.
+    const statements = text.matchAll(/^\s*(?:import|export)\b[^'";]*?\bfrom\s*["']([^"']+)["']/gm);
+    const bare = text.matchAll(/^\s*import\s*["']([^"']+)["']/gm);
+    const dynamic = text.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g);
+    for (const [, spec] of [...statements, ...bare, ...dynamic]) {
       const where = relative(root, file);
       if (spec.startsWith(".")) {
         const target = resolve(file, "..", spec);
