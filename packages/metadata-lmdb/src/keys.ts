@@ -13,7 +13,9 @@
  *   ["ns", ns, "content", "ingests", ref]                  IngestRecord
  *   ["ns", ns, "leases", id]                               LeaseRecord
  *   ["ns", ns, "lease-resources", id, type, resourceId]    true
- *   ["ns", ns, "snapshots", snapshotter, key]              reserved for the snapshot issue
+ *   ["seq", "snapshot"]                                    number: last backend snapshot sequence
+ *   ["ns", ns, "snapshots", snapshotter, key]              SnapshotRecord
+ *   ["ns", ns, "snapshot-children", snapshotter, parent, child]   true (parent → child index)
  *   ["ns", ns, "sandboxes", id]                            reserved for the sandbox store
  *
  * Namespace records live apart from ["ns", …] so listing namespaces does not walk their objects.
@@ -23,6 +25,7 @@ export type Key = readonly KeyPart[];
 
 export const SCHEMA_VERSION_KEY: Key = ["schema", "version"];
 export const INGEST_SEQUENCE_KEY: Key = ["seq", "ingest"];
+export const SNAPSHOT_SEQUENCE_KEY: Key = ["seq", "snapshot"];
 
 export const namespacesPrefix: Key = ["namespace"];
 export const namespaceKey = (ns: string): Key => ["namespace", ns];
@@ -57,6 +60,24 @@ export const leaseResourceKey = (ns: string, lease: string, type: string, id: st
 
 export const snapshotsPrefix = (ns: string): Key => ["ns", ns, "snapshots"];
 export const snapshotterPrefix = (ns: string, snapshotter: string): Key => ["ns", ns, "snapshots", snapshotter];
+export const snapshotKey = (ns: string, snapshotter: string, key: string): Key => ["ns", ns, "snapshots", snapshotter, key];
+
+/** The children of `parent`: one key per child, so "has children" is one range probe. */
+export const snapshotChildrenPrefix = (ns: string, snapshotter: string, parent: string): Key => [
+  "ns",
+  ns,
+  "snapshot-children",
+  snapshotter,
+  parent,
+];
+export const snapshotChildKey = (ns: string, snapshotter: string, parent: string, child: string): Key => [
+  "ns",
+  ns,
+  "snapshot-children",
+  snapshotter,
+  parent,
+  child,
+];
 
 export const sandboxesPrefix = (ns: string): Key => ["ns", ns, "sandboxes"];
 

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ContentPlugin, MetadataPlugin, definePlugin, field } from "@berth/core";
+import { ContentPlugin, MetadataPlugin, SnapshotPlugin, definePlugin, field, optional } from "@berth/core";
 import type { ContentSharingPolicy } from "./content.js";
 import { openMetadataStore } from "./store.js";
 
@@ -7,7 +7,9 @@ import { openMetadataStore } from "./store.js";
 export const METADATA_FILE = "meta.lmdb";
 
 /**
- * io.containerd.metadata.v1.lmdb: namespaced metadata over the loaded content store.
+ * io.containerd.metadata.v1.lmdb: namespaced metadata over the loaded content store and every
+ * loaded snapshotter (none is fine, as for containerd's metadata plugin: the loader orders
+ * this plugin after all snapshotters, and skipped ones are simply absent).
  *
  *   [plugins."io.containerd.metadata.v1.lmdb"]
  *     content_sharing_policy = "shared"   # or "isolated", as containerd's metadata plugin
@@ -15,7 +17,8 @@ export const METADATA_FILE = "meta.lmdb";
 export const lmdbMetadataPlugin = definePlugin({
   type: MetadataPlugin,
   id: "lmdb",
-  requires: [ContentPlugin],
+  // Snapshotters that failed are left out, as containerd does; content is a must.
+  requires: [ContentPlugin, optional(SnapshotPlugin)],
   config: {
     contentSharingPolicy: field.oneOf<ContentSharingPolicy>("shared", ["shared", "isolated"]),
   },
@@ -23,6 +26,7 @@ export const lmdbMetadataPlugin = definePlugin({
     const store = await openMetadataStore(join(ctx.rootDir, METADATA_FILE), ctx.single(ContentPlugin), {
       contentSharingPolicy: config.contentSharingPolicy,
       log: ctx.log,
+      snapshotters: ctx.all(SnapshotPlugin),
     });
     ctx.onClose(() => store.close());
     return store;

@@ -1,4 +1,4 @@
-import type { ContentInfo, TypedValue } from "@berth/core";
+import type { ContentInfo, SnapshotKind, TypedValue } from "@berth/core";
 import { fromPairs, type Pairs } from "./maps.js";
 
 /**
@@ -59,6 +59,28 @@ export interface IngestRecord {
 export interface LeaseRecord {
   readonly labels: Pairs;
   readonly createdAt: Date;
+}
+
+/**
+ * A namespace's snapshot: the caller's key (or committed name) maps to `backendKey` in the
+ * backend snapshotter, `<namespace>/<seq>/<key>`, unique across namespaces and reuses.
+ */
+export interface SnapshotRecord {
+  readonly backendKey: string;
+  /** The parent's name in the same namespace; "" for none. */
+  readonly parent: string;
+  readonly kind: SnapshotKind;
+  readonly labels: Pairs;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  /**
+   * On a committed record whose backend commit may not have happened yet: the active key it
+   * is being committed from, and the lease to move into. Invisible to readers until cleared;
+   * a store opened after a crash settles it by asking the backend (snapshot-recovery.ts).
+   */
+  readonly pending?: { readonly fromKey: string; readonly lease?: string };
+  /** On an active record while it is being committed: the name it is becoming. */
+  readonly committingTo?: string;
 }
 
 /** msgpack hands byte strings back as Buffers over lmdb's memory; give callers their own copy. */

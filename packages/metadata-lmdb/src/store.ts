@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { ContentStore, Logger, MetadataStore, OpContext } from "@berth/core";
+import { silentLogger, type ContentStore, type Logger, type MetadataStore, type OpContext, type Snapshotter } from "@berth/core";
 import { createContainerStore } from "./containers.js";
 import { createNamespacedContentStore, type ContentSharingPolicy } from "./content.js";
 import { MetaDb } from "./db.js";
@@ -9,11 +9,19 @@ import { createImageStore } from "./images.js";
 import { createLeaseManager } from "./leases.js";
 import { MIGRATIONS, runMigrations, type Migration } from "./migrations.js";
 import { createNamespaceStore } from "./namespaces.js";
+import { settleInterruptedCommits } from "./snapshot-recovery.js";
+import { createNamespacedSnapshotter } from "./snapshots.js";
 
 export interface MetadataStoreOptions {
   /** containerd's content_sharing_policy; default "shared". */
   readonly contentSharingPolicy?: ContentSharingPolicy;
   readonly log?: Logger;
+  /**
+   * Backend snapshotters by name ("overlayfs"); each is served namespaced as
+   * `snapshotters.get(name)`. Their snapshots' metadata lives here; the backends stay open
+   * after `close()` (they are closed by whoever opened them).
+   */
+  readonly snapshotters?: ReadonlyMap<string, Snapshotter>;
   /** The migration list; tests substitute their own. Default: this build's. */
   readonly migrations?: readonly Migration[];
 }
@@ -29,7 +37,9 @@ export interface LmdbMetadataStore extends MetadataStore {
 
 /**
  * Opens the metadata environment at `path` (a file; `<path>-lock` beside it), migrating it to
- * this build's layout, over `backend`, the content store that holds the bytes.
+ * this build's layout, over `backend`, the content store that holds the bytes, and the
+ * backend snapshotters of `opts.snapshotters`. Snapshot commits a crash interrupted are
+ * settled before it returns.
  */
 export async function openMetadataStore(
   path: string,
@@ -38,9 +48,12 @@ export async function openMetadataStore(
 ): Promise<LmdbMetadataStore> {
   await mkdir(dirname(path), { recursive: true });
   const db = MetaDb.open(path);
+  const log = opts.log ?? silentLogger;
+  const backends = opts.snapshotters ?? new Map<string, Snapshotter>();
   let schemaVersion: number;
   try {
     schemaVersion = runMigrations(db, opts.migrations ?? MIGRATIONS, opts.log);
+    await settleInterruptedCommits(db, backends, log);
   } catch (err) {
     await db.close();
     throw err;
@@ -53,8 +66,12 @@ export async function openMetadataStore(
     containers: createContainerStore(db),
     leases: createLeaseManager(db),
     content: createNamespacedContentStore(db, backend, opts.contentSharingPolicy ?? "shared", inFlight),
-    // Namespaced snapshotters arrive with issue #4.
-    snapshotters: new Map(),
+    snapshotters: new Map(
+      [...backends].map(([name, snapshots]) => [
+        name,
+        createNamespacedSnapshotter({ db, name, backend: snapshots, log: log.with({ snapshotter: name }) }),
+      ]),
+    ),
     // The backend ignores namespaces; the context only carries the signal.
     unreferencedContent: (ctx = { namespace: "" }) => findUnreferencedContent(db, backend, inFlight, ctx),
     close: () => db.close(),

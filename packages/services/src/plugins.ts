@@ -1,10 +1,12 @@
 // berthd imports this module and loads every registration it exports: export each one once.
-import { EventPlugin, GrpcPlugin, MetadataPlugin, definePlugin } from "@berth/core";
+import { DifferPlugin, EventPlugin, GrpcPlugin, MetadataPlugin, definePlugin, field, notFound } from "@berth/core";
 import { createContainersService } from "./containers-service.js";
 import { createContentService } from "./content-service.js";
+import { createDiffService } from "./diff-service.js";
 import { createImagesService } from "./images-service.js";
 import { createLeasesService } from "./leases-service.js";
 import { createNamespacesService } from "./namespaces-service.js";
+import { createSnapshotsService } from "./snapshots-service.js";
 
 /** io.containerd.grpc.v1.namespaces: containerd.services.namespaces.v1.Namespaces. */
 export const namespacesGrpcPlugin = definePlugin({
@@ -46,3 +48,43 @@ export const leasesGrpcPlugin = definePlugin({
   init: (ctx) => createLeasesService(ctx.single(MetadataPlugin)),
 });
 
+
+/** io.containerd.grpc.v1.snapshots: containerd.services.snapshots.v1.Snapshots over metadata's namespaced snapshotters. */
+export const snapshotsGrpcPlugin = definePlugin({
+  type: GrpcPlugin,
+  id: "snapshots",
+  requires: [MetadataPlugin, EventPlugin],
+  init: (ctx) => createSnapshotsService(ctx.single(MetadataPlugin), ctx.single(EventPlugin)),
+});
+
+/**
+ * io.containerd.grpc.v1.diff: containerd.services.diff.v1.Diff over the loaded differs, tried
+ * in the configured order (containerd's diff service config, under this plugin's URI):
+ *
+ *   [plugins."io.containerd.grpc.v1.diff"]
+ *     default = ["walking"]
+ *     sync_fs = false
+ *
+ * A differ named there that did not load fails this plugin, as in containerd.
+ */
+export const diffGrpcPlugin = definePlugin({
+  type: GrpcPlugin,
+  id: "diff",
+  requires: [DifferPlugin],
+  config: {
+    default: field.stringArray(["walking"]),
+    syncFs: field.boolean(false),
+  },
+  init: (ctx, config) => {
+    const loaded = ctx.all(DifferPlugin);
+    const ordered = config.default.map((id) => {
+      const differ = loaded.get(id);
+      if (!differ) {
+        const have = [...loaded.keys()].join(", ") || "none";
+        throw notFound(`needed differ not loaded: ${id} (loaded: ${have})`);
+      }
+      return differ;
+    });
+    return createDiffService(ordered, { syncFs: config.syncFs });
+  },
+});

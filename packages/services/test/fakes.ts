@@ -35,6 +35,7 @@ import {
   type OpContext,
   type Publisher,
   type ReadOptions,
+  type Snapshotter,
   type WriterOptions,
 } from "@berth/core";
 
@@ -96,6 +97,8 @@ interface HeldLease {
 export interface MemoryMetadataOptions {
   /** How many bytes each chunk of read() holds; default 64 KiB. */
   readChunk?: number;
+  /** What `snapshotters` serves; default none. */
+  snapshotters?: ReadonlyMap<string, Snapshotter>;
 }
 
 /** A MetadataStore in memory. */
@@ -114,9 +117,11 @@ export class MemoryMetadata implements MetadataStore {
   readonly containers: ContainerStore;
   readonly leases: LeaseManager;
   readonly content: ContentStore;
+  readonly snapshotters: ReadonlyMap<string, Snapshotter>;
 
   constructor(opts: MemoryMetadataOptions = {}) {
     this.#readChunk = opts.readChunk ?? 64 << 10;
+    this.snapshotters = opts.snapshotters ?? new Map();
     this.namespaces = this.#namespaceStore();
     this.images = this.#imageStore();
     this.containers = this.#containerStore();

@@ -7,7 +7,7 @@ import { BerthError } from "../errdefs/index.js";
 import { silentLogger } from "../logging/index.js";
 import { definePlugin, pluginUri, skipPlugin, type PluginRegistration } from "../plugin/define-plugin.js";
 import type { DaemonInfo, InitContext } from "../plugin/init-context.js";
-import { pluginType } from "../plugin/plugin-type.js";
+import { optional, pluginType } from "../plugin/plugin-type.js";
 import { loadPlugins, type LoadedPlugins, type LoadOptions } from "./load-plugins.js";
 import type { PluginStatus } from "./plugin-status.js";
 
@@ -299,6 +299,25 @@ describe("loadPlugins: failures", () => {
     expect(images?.state).toBe("error");
     expect(images?.error?.message).toMatch(/^blocked by io\.test\.metadata\.v1\.bolt: /);
     expect(loaded.statuses()).toHaveLength(5);
+  });
+
+  it("does not block a dependent on an optional requirement whose plugins all failed", async () => {
+    const calls: string[] = [];
+    const loaded = await load([
+      definePlugin({ type: Snapshot, id: "broken", init: (): Store => { throw new BerthError("Unavailable", "no overlay"); } }),
+      definePlugin({
+        type: Metadata,
+        id: "bolt",
+        requires: [Content, optional(Snapshot)],
+        init: (ctx) => {
+          calls.push(ctx.uri);
+          return { name: "bolt", deps: [...ctx.all(Snapshot).keys()] };
+        },
+      }),
+      leaf(Content, "local", calls),
+    ]);
+    expect(calls).toEqual(["io.test.content.v1.local", "io.test.metadata.v1.bolt"]);
+    expect(statusOf(loaded, "io.test.metadata.v1.bolt")?.state).toBe("ok");
   });
 
   it("does not block a dependent when at least one plugin of the required type loaded", async () => {

@@ -133,6 +133,7 @@ export async function loadPlugins(opts: LoadOptions): Promise<LoadedPlugins> {
 function blockedBy(reg: PluginRegistration, statuses: readonly PluginStatus[]): PluginStatus | undefined {
   if (reg.requires === "*") return undefined;
   for (const type of reg.requires) {
+    if (type.optional === true) continue;
     const ofType = statuses.filter((s) => s.type === type.uri);
     if (ofType.length > 0 && ofType.every((s) => s.state !== "ok")) {
       const failed = ofType.find((s) => s.state === "error");

@@ -5,6 +5,8 @@
  */
 export interface PluginType<T> {
   readonly uri: string;
+  /** In `requires`: load after plugins of this type, but do not fail when all of them failed. */
+  readonly optional?: boolean;
   /** Phantom: never set; lets TypeScript carry T. */
   readonly __instance?: T;
 }
@@ -14,3 +16,11 @@ export function pluginType<T>(uri: string): PluginType<T> {
 }
 
 export type InstanceOf<P> = P extends PluginType<infer T> ? T : never;
+
+/**
+ * Marks a requirement as optional: the plugin still loads after every plugin of `type`, but
+ * is not blocked when they all failed (metadata works with whichever snapshotters loaded).
+ */
+export function optional<T>(type: PluginType<T>): PluginType<T> {
+  return { ...type, optional: true };
+}
