@@ -1,0 +1,17 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+export const exec = promisify(execFile);
+
+/** Fails (never skips) when a tool the tests drive for real is missing. */
+export async function requireTool(binary: string, debianPackage: string): Promise<void> {
+  try {
+    await exec("sh", ["-c", `command -v ${binary}`]);
+  } catch {
+    throw new Error(`${binary} is not installed; these tests need it (apt-get install ${debianPackage}, or run scripts/setup.sh)`);
+  }
+}
+
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new Error("these tests must run as root");
+}
