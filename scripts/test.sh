@@ -12,6 +12,13 @@ bash scripts/check-generated.sh
 echo "== lint"
 pnpm lint
 
+echo "== test fixtures"
+# Built once here: many test files use the same OCI layouts, and the build script is not
+# safe to run concurrently.
+fixtures_script="$(cd .. && pwd)/shared/fixtures/build-images.sh"
+[ -f "$fixtures_script" ] || { echo "missing $fixtures_script (the shared fixtures beside the checkout)" >&2; exit 1; }
+[ -f .fixtures/images/fixtures.json ] || bash "$fixtures_script" .fixtures/images
+
 echo "== tests"
 results=$(mktemp -d)
 status=0
