@@ -21,6 +21,7 @@ import version from "./workloads/version.mjs";
 import berthVersion from "./workloads/berth-version.mjs";
 import idleRss from "./workloads/idle-rss.mjs";
 import pull from "./workloads/pull.mjs";
+import apply from "./workloads/apply.mjs";
 import runRm from "./workloads/run-rm.mjs";
 import start20 from "./workloads/start20.mjs";
 import memory from "./workloads/memory.mjs";
@@ -29,10 +30,10 @@ import snapshots from "./workloads/snapshots.mjs";
 import gc from "./workloads/gc.mjs";
 
 /** In this order: the cold pull comes before anything else pulls (containerd shares blobs across namespaces). */
-export const WORKLOADS = [version, berthVersion, idleRss, pull, runRm, start20, memory, ingest, snapshots, gc];
+export const WORKLOADS = [version, berthVersion, idleRss, pull, apply, runRm, start20, memory, ingest, snapshots, gc];
 
 /** Namespaces the workloads use: their cgroups (/NS/ID under each hierarchy) are removed at the end. */
-const NAMESPACES = ["berth-bench", "berth-bench-pull", "berth-bench-ingest", "berth-bench-snapshots", "berth-bench-gc"];
+const NAMESPACES = ["berth-bench", "berth-bench-pull", "berth-bench-apply", "berth-bench-ingest", "berth-bench-snapshots", "berth-bench-gc"];
 
 const USAGE = `pnpm bench [options]      (as root)
 

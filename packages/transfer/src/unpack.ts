@@ -29,8 +29,8 @@ export interface LayerToUnpack {
 }
 
 export interface UnpackEvents {
-  /** Called per layer with what happened to it. */
-  readonly onLayer?: (layer: Descriptor, state: "unpacked" | "exists") => void;
+  /** Called per layer as it starts unpacking, and with what happened to it. */
+  readonly onLayer?: (layer: Descriptor, state: "unpacking" | "unpacked" | "exists") => void;
 }
 
 /**
@@ -54,6 +54,7 @@ export async function unpackLayers(
       continue;
     }
     await layer.fetched;
+    events.onLayer?.(layer.desc, "unpacking");
     await applyLayer(target, ctx, layer, chainId, parent);
     events.onLayer?.(layer.desc, "unpacked");
   }
@@ -77,7 +78,9 @@ async function applyLayer(target: UnpackTarget, ctx: OpContext, layer: LayerToUn
   const labels = { [SNAPSHOT_REF_LABEL]: chainId };
   const mounts = await snapshotter.prepare(ctx, key, parent, { labels });
   try {
-    const applied = await differ.apply(ctx, layer.desc, mounts);
+    // The differ verifies the uncompressed stream against the diff ID as it applies it.
+    const desc = { ...layer.desc, annotations: { ...layer.desc.annotations, [UNCOMPRESSED_LABEL]: layer.diffId } };
+    const applied = await differ.apply(ctx, desc, mounts);
     if (applied.digest !== layer.diffId) {
       throw failedPrecondition(`layer ${layer.desc.digest}: uncompressed digest ${applied.digest} does not match the image config's diff ID ${layer.diffId}`);
     }

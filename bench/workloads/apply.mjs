@@ -1,0 +1,119 @@
+// Applying the six layers of `multi` (unpack only, no fetch): Berth's applier in-process vs
+// containerd's unpack through its daemon vs GNU tar.
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { flushDisks, runOk } from "../lib/proc.mjs";
+import { unmountAll } from "../lib/sys.mjs";
+
+/** One namespace per run: each run unpacks into snapshots of its own, all removed at the end. */
+const NS = "berth-bench-apply";
+const nsOf = (i) => `${NS}-${i}`;
+const IMAGE = "berth.bench/apply:latest";
+
+/** Removes every snapshot in the namespace, children first, so the next unpack starts cold. */
+async function removeSnapshots(daemon, ns) {
+  for (let round = 0; round < 20; round++) {
+    const rows = (await daemon.ctrOk(ns, ["snapshots", "ls"])).stdout.trim().split("\n").slice(1).filter(Boolean);
+    if (rows.length === 0) return;
+    const snaps = rows.map((r) => r.trim().split(/\s+/));
+    const parents = new Set(snaps.map(([, parent]) => parent));
+    for (const [key] of snaps.filter(([key]) => !parents.has(key))) {
+      // containerd's garbage collector may take some first (the lease went with the view): fine.
+      const res = await daemon.ctr(ns, ["snapshots", "rm", key]);
+      if (res.code !== 0 && !/not found/.test(res.stderr)) throw new Error(`snapshots rm ${key}: ${res.stderr.trim()}`);
+    }
+  }
+  throw new Error(`snapshots left in ${ns} after 20 rounds of removal`);
+}
+
+/** The diff IDs the image config promises, to check what Berth's script computed. */
+function diffIdsOf(layout) {
+  const blob = (d) => readFileSync(join(layout, "blobs/sha256", d.replace(/^sha256:/, "")), "utf8");
+  const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+  const manifest = JSON.parse(blob(index.manifests[0].digest));
+  return JSON.parse(blob(manifest.config.digest)).rootfs.diff_ids;
+}
+
+export default {
+  id: "apply",
+  title: "apply the 6 layers of multi",
+  description:
+    "Unpacking only (the blobs are already local): the six gzip layers of `multi` (~156 MB compressed, 187 MB and 8 000+ " +
+    "entries unpacked; whiteouts, an opaque dir, a hardlink, a FIFO, setuid and sticky modes), each into its own directory " +
+    "as an overlay snapshotter lays them out. containerd: before each run (untimed) the image is imported with `--no-unpack` " +
+    "into a fresh namespace; the run times `ctr images mount` (its unpacker applies every layer into overlayfs snapshots — " +
+    "decompression, diff-ID check, whiteouts as 0:0 devices — then mounts a view). Berth: " +
+    "`packages/differ/scripts/apply-layers.mjs --mode overlay`, the same applier its differ plugin uses, timed in-process " +
+    "(no daemon, no ctr start-up), diff IDs checked against the image config. The floor is `tar -xzf` of the same six blobs, " +
+    "each into its own directory (no whiteout handling, no digest checks). Nothing is deleted until every run is done: a big " +
+    "deletion slows the writes that follow it on this kind of disk, and would land on whichever side runs next.",
+  metrics: [{ key: "s", unit: "s", better: "lower" }],
+  runs: { full: 5, smoke: 1 },
+  floorLabel: "`tar -xzf` of the 6 layers",
+  async setup(ctx) {
+    const layout = join(ctx.fx.images, "multi");
+    const archive = join(ctx.tmp, "apply-multi-layout.tar");
+    await runOk("tar", ["-cf", archive, "-C", layout, "."]);
+    return {
+      archive,
+      layers: ctx.fx.multiLayers.map((l) => l.path),
+      diffIds: diffIdsOf(layout),
+      script: join(ctx.repo, "packages/differ/scripts/apply-layers.mjs"),
+      dirs: [],
+      namespaces: [],
+    };
+  },
+  async measure(ctx, daemon, state, i) {
+    const dir = join(ctx.tmp, `apply-${daemon.kind}-${i}`);
+    mkdirSync(dir, { recursive: true });
+    state.dirs.push(dir);
+    if (daemon.kind === "containerd") {
+      const ns = nsOf(i);
+      state.namespaces.push(ns);
+      await daemon.ctrOk(ns, ["images", "import", "--no-unpack", "--base-name", "berth.bench/apply", state.archive], { stdout: "ignore" });
+      const left = (await daemon.ctrOk(ns, ["snapshots", "ls"])).stdout.trim().split("\n").length - 1;
+      if (left > 0) throw new Error(`not cold: ${left} snapshots in ${ns} before the unpack`);
+      await flushDisks();
+      const res = await daemon.ctrOk(ns, ["images", "mount", IMAGE, dir], { stdout: "ignore" });
+      // Unmount only: the lease `images mount` took keeps the snapshots until finish removes them.
+      await daemon.ctrOk(ns, ["images", "unmount", dir], { stdout: "ignore" });
+      return res.ms / 1000;
+    }
+    await flushDisks();
+    const res = await runOk(process.execPath, [state.script, "--mode", "overlay", "--out", dir, ...state.layers]);
+    const out = JSON.parse(res.stdout);
+    if (JSON.stringify(out.layers) !== JSON.stringify(state.diffIds)) {
+      throw new Error(`diff IDs ${out.layers.join(", ")} do not match the image config's ${state.diffIds.join(", ")}`);
+    }
+    return out.ms / 1000;
+  },
+  async floor(ctx, state, i) {
+    const dir = join(ctx.tmp, `apply-untar-${i}`);
+    state.dirs.push(dir);
+    await flushDisks();
+    let ms = 0;
+    for (const [n, layer] of state.layers.entries()) {
+      const target = join(dir, String(n));
+      mkdirSync(target, { recursive: true });
+      ms += (await runOk("tar", ["-xzf", layer, "-C", target])).ms;
+    }
+    return ms / 1000;
+  },
+  async finish(ctx, daemon, state) {
+    if (daemon.kind !== "containerd" || !state) return;
+    for (const [i, ns] of state.namespaces.entries()) {
+      await daemon.ctr(ns, ["images", "unmount", "--rm", join(ctx.tmp, `apply-containerd-${i}`)]);
+      await removeSnapshots(daemon, ns);
+      await daemon.ctr(ns, ["images", "rm", "--sync", IMAGE]);
+      await daemon.ctr(ns, ["namespaces", "rm", ns]);
+    }
+  },
+  async teardown(ctx, state) {
+    if (!state) return;
+    rmSync(state.archive, { force: true });
+    for (const dir of state.dirs) {
+      // Never delete through a mount a failed run left behind.
+      if ((await unmountAll(dir)).length === 0) rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

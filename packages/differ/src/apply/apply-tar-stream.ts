@@ -1,0 +1,65 @@
+import { createHash } from "node:crypto";
+import { pipeline } from "node:stream/promises";
+import { dataLoss, isBerthError, notImplemented } from "@berth/core";
+import { decompressor } from "../compression-streams.js";
+import type { Compression } from "../media-types.js";
+import { TarParser } from "../tar/tar-parser.js";
+import { TarFormatError, TarUnsupportedError } from "../tar/ustar-fields.js";
+import { LayerApplier, type LayerTarget } from "./layer-applier.js";
+import { currentUmask } from "./umask.js";
+
+/** The uncompressed tar that was applied: its digest is the layer's diff ID. */
+export interface AppliedTar {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/**
+ * Decompresses `source`, applies the tar to `target` and digests the uncompressed bytes, in one
+ * pass. Decompression runs on the thread pool ahead of the applier, whose sync fs calls keep
+ * the main thread; the stream's own backpressure bounds the chunks in flight. Bytes after the
+ * end-of-archive blocks are read and digested too, as they are part of the diff ID.
+ */
+export async function applyTarStream(
+  source: AsyncIterable<Uint8Array>,
+  compression: Compression,
+  target: LayerTarget,
+  signal?: AbortSignal,
+): Promise<AppliedTar> {
+  const applier = new LayerApplier(target, currentUmask());
+  const parser = new TarParser(applier);
+  const hash = createHash("sha256");
+  let size = 0;
+  const apply = async (chunks: AsyncIterable<Uint8Array>) => {
+    for await (const piece of chunks) {
+      const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+      hash.update(chunk);
+      size += chunk.length;
+      if (!parser.done) parser.push(chunk);
+    }
+    parser.finish();
+  };
+  const inflate = decompressor(compression);
+  try {
+    if (inflate) await pipeline(source, inflate, apply, signal ? { signal } : {});
+    else await pipeline(source, apply, signal ? { signal } : {});
+    applier.finish();
+  } catch (err) {
+    throw asLayerError(err);
+  } finally {
+    applier.close();
+  }
+  return { digest: `sha256:${hash.digest("hex")}`, size };
+}
+
+/** Corrupt or truncated data is DataLoss, an unsupported tar feature NotImplemented; errors that already carry a class keep it. */
+function asLayerError(err: unknown): unknown {
+  if (isBerthError(err)) return err;
+  if (err instanceof TarUnsupportedError) return notImplemented(err.message, err);
+  if (err instanceof TarFormatError) return dataLoss(`invalid tar stream: ${err.message}`, err);
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && /^(Z_|ERR_ZSTD|ERR_ZLIB)/.test(code)) {
+    return dataLoss(`corrupt compressed stream: ${(err as Error).message}`, err);
+  }
+  return err;
+}

@@ -1,0 +1,2 @@
+// Every registration exported here is loaded by berthd; export nothing else.
+export { walkingDifferPlugin } from "./plugin.js";
