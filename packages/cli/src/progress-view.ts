@@ -6,7 +6,7 @@ export interface ProgressView {
   done(): void;
 }
 
-const BYTE_EVENTS = new Set(["downloading", "complete", "already exists", "unpacked", "unpacking", "waiting"]);
+const BYTE_EVENTS = new Set(["downloading", "verifying", "complete", "already exists", "unpacked", "unpacking", "waiting"]);
 
 export function createProgressView(out: (text: string) => void, tty: boolean, now: () => number = Date.now): ProgressView {
   return tty ? terminalView(out, now) : plainView(out);
@@ -16,7 +16,7 @@ function plainView(out: (text: string) => void): ProgressView {
   const last = new Map<string, string>();
   return {
     update(p) {
-      if (!BYTE_EVENTS.has(p.event)) return out(`${p.event} ${p.name}\n`);
+      if (!BYTE_EVENTS.has(p.event)) return out(`${note(p)}\n`);
       if (last.get(p.name) === p.event) return;
       last.set(p.name, p.event);
       out(`${short(p.name)}: ${p.event} ${p.total > 0 ? size(p.total) : ""}\n`.replace(/ \n$/, "\n"));
@@ -51,7 +51,7 @@ function terminalView(out: (text: string) => void, now: () => number): ProgressV
   return {
     update(p) {
       if (!BYTE_EVENTS.has(p.event)) {
-        notes.push(`${p.event} ${p.name}`);
+        notes.push(note(p));
         return draw(true);
       }
       const t = now();
@@ -75,6 +75,11 @@ function renderRow(name: string, r: Row): string {
   const seconds = Math.max(0.001, (r.updatedAt - r.startedAt) / 1000);
   const rate = r.event === "downloading" ? ` ${size(r.progress / seconds)}/s` : "";
   return `${short(name).padEnd(20)} ${r.event.padEnd(15)} ${bar} ${size(r.progress)}/${size(r.total)}${rate}`;
+}
+
+/** An event that is not about one blob: containerd sends some without a name. */
+function note(p: TransferProgress): string {
+  return p.name === "" ? p.event : `${p.event} ${p.name}`;
 }
 
 function short(name: string): string {

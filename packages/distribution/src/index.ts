@@ -2,8 +2,8 @@
  * @berth/distribution: Berth's registry client. Image references normalised as docker does,
  * registry endpoints from containerd's hosts.toml layout, and the OCI distribution protocol —
  * resolve, fetch (resumable, retried) and push (mount, monolithic or chunked upload) — with
- * basic and bearer-token auth; plus fetchToContent, which lands a blob in a ContentStore
- * verified and resumable.
+ * basic and bearer-token auth. Landing blobs in a content store is the pull pipeline's job
+ * (@berth/transfer); this package knows registries, not stores.
  */
 
 // References and digests.
@@ -25,8 +25,6 @@ export { createResolver, DEFAULT_MAX_MANIFEST_SIZE } from "./registry/resolver.j
 export type { Resolver, ResolverOptions, Resolved } from "./registry/resolver.js";
 export type { Fetcher, FetchOptions } from "./registry/fetcher.js";
 export type { Pusher, PushBody, PushOptions, PushResult } from "./registry/pusher.js";
-export { fetchToContent, fetchRef } from "./content/fetch-to-content.js";
-export type { FetchProgress, FetchState, FetchToContentOptions, FetchToContentResult } from "./content/fetch-to-content.js";
 export {
   MediaTypes,
   MANIFEST_ACCEPT,

@@ -3,13 +3,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { classOf, type Descriptor } from "@berth/core";
+import {
+  exec,
+  fixtureBlob,
+  makeCerts,
+  requireTool,
+  startRegistry,
+  startTokenServer,
+  type TestCerts,
+  type TestRegistry,
+  type TokenServer,
+} from "@berth/testing";
 import { MediaTypes, type Credentials } from "../src/index.js";
-import { fixtureBlob } from "./support/fixtures.js";
 import { newResolver, readAll, rejection } from "./support/helpers.js";
-import { makeCerts, type TestCerts } from "./support/certs.js";
-import { startRegistry, type TestRegistry } from "./support/registry.js";
-import { startTokenServer, type TokenServer } from "./support/token-server.js";
-import { exec, requireTool } from "./support/tools.js";
 
 const fixtures = inject("fixtures");
 const layer: Descriptor = { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...fixtures.tiny.layers![0]! };

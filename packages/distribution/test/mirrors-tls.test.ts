@@ -2,11 +2,8 @@ import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { classOf, type Descriptor } from "@berth/core";
-import { fixtureBlob } from "./support/fixtures.js";
+import { fixtureBlob, freePort, makeCerts, startProxy, startRegistry, type TestCerts, type TestRegistry } from "@berth/testing";
 import { newResolver, onCleanup, readAll, rejection, tempDir } from "./support/helpers.js";
-import { makeCerts, type TestCerts } from "./support/certs.js";
-import { startProxy } from "./support/proxy.js";
-import { freePort, startRegistry, type TestRegistry } from "./support/registry.js";
 
 const fixtureRegistry = inject("fixtureRegistry");
 const fixtures = inject("fixtures");

@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { classOf, type Descriptor } from "@berth/core";
+import { fixtureBlob, startProxy } from "@berth/testing";
 import { MediaTypes } from "../src/index.js";
-import { fixtureBlob } from "./support/fixtures.js";
 import { newResolver, onCleanup, readAll, rejection, sha256 } from "./support/helpers.js";
-import { startProxy } from "./support/proxy.js";
 
 const registry = inject("fixtureRegistry");
 const fixtures = inject("fixtures");

@@ -1,12 +1,12 @@
 import { describe, expect, inject, it } from "vitest";
 import { classOf, type Descriptor } from "@berth/core";
-import { fixtureBlob } from "./support/fixtures.js";
-import { newResolver, onCleanup, readAll, rejection } from "./support/helpers.js";
-import { startProxy } from "./support/proxy.js";
+import { fixtureBlob, startProxy } from "@berth/testing";
+import { newResolver, onCleanup, readAll, rejection, sha256 } from "./support/helpers.js";
 
 const registry = inject("fixtureRegistry");
 const fixtures = inject("fixtures");
 const layer: Descriptor = { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...fixtures.tiny.layers![0]! };
+const bigLayer: Descriptor = { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...fixtures.multi.layers![2]! };
 
 async function proxy() {
   const p = await startProxy(registry);
@@ -66,5 +66,25 @@ describe("retries with backoff", () => {
     const err = await rejection(newResolver({ plainHttp: true }).resolve(`${host}/tiny`));
     expect(classOf(err)).toBe("Unavailable");
     expect(err.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it("reconnects with a Range by itself when the connection drops mid-blob", async () => {
+    const p = await proxy();
+    // Two drops on the same blob: at 5 MiB, then 3 MiB into the resumed response.
+    p.cut(5 << 20, (r) => r.url?.includes(bigLayer.digest) === true && r.headers.range === undefined);
+    p.cut(3 << 20, (r) => r.url?.includes(bigLayer.digest) === true && r.headers.range !== undefined);
+    const bytes = await readAll(newResolver({ plainHttp: true }).fetcher(`${p.host}/multi`).fetch(bigLayer));
+    expect(bytes.byteLength).toBe(bigLayer.size);
+    expect(sha256(bytes)).toBe(bigLayer.digest);
+    const requests = p.requests.filter((r) => r.path.includes(bigLayer.digest) && r.method === "GET");
+    // Each reconnect asks for the bytes after the last one consumed. Bytes still in flight when
+    // a connection breaks may be lost, so a resume can start a little earlier, never later.
+    const offsets = requests.map((r) => (r.range === undefined ? 0 : Number(/^bytes=(\d+)-$/.exec(r.range)?.[1])));
+    expect(offsets).toHaveLength(3);
+    expect(offsets[0]).toBe(0);
+    expect(offsets[1]).toBeGreaterThan(4 << 20);
+    expect(offsets[1]).toBeLessThanOrEqual(5 << 20);
+    expect(offsets[2]).toBeGreaterThan(offsets[1]! + (2 << 20));
+    expect(offsets[2]).toBeLessThanOrEqual(offsets[1]! + (3 << 20));
   });
 });

@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isSkipPlugin } from "@berth/core";
+import { mountAll, unmountAll } from "@berth/mount";
 import { openSnapshotStorage } from "@berth/snapshot-storage";
 import { createBtrfsSnapshotter, probeBtrfs } from "../src/index.js";
 import { parseMountInfo, pathInFilesystem } from "../src/mountinfo.js";
 import { btrfsHarness, ctx, useLoopBtrfs, type BtrfsHarness } from "./harness.js";
-import { mountAll, run, unmount } from "./host.js";
+import { run } from "./host.js";
 
 const loop = useLoopBtrfs();
 const entries = async (h: BtrfsHarness) => (await readdir(join(h.snapshotter.root, "snapshots"))).sort();
@@ -76,13 +77,13 @@ describe("btrfs snapshotter", () => {
         expect(mounts[0]!.options).toEqual(["subvol=/sub/root/snapshots/active-1"]);
         await mountAll(mounts, target);
         await writeFile(join(target, "f"), "via subvol");
-        await unmount(target);
+        await unmountAll(target);
         expect(await readFile(join(elsewhere, "root", "snapshots", "active-1", "f"), "utf8")).toBe("via subvol");
       } finally {
         await s.close();
       }
     } finally {
-      await unmount(elsewhere);
+      await unmountAll(elsewhere);
     }
   });
 

@@ -3,8 +3,10 @@ import { mkdir, mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import type { ConformanceHarness, Mount, OpContext } from "@berth/core";
+import { mountAll, unmountAll } from "@berth/mount";
+import { mountsBelow } from "@berth/testing";
 import { createBtrfsSnapshotter, type BtrfsSnapshotter } from "../src/index.js";
-import { makeLoopBtrfs, mountAll, mountsBelow, unmount, type LoopBtrfs } from "./host.js";
+import { makeLoopBtrfs, type LoopBtrfs } from "./host.js";
 
 export const ctx: OpContext = { namespace: "default" };
 
@@ -44,7 +46,7 @@ export async function btrfsHarness(fs: LoopBtrfs): Promise<BtrfsHarness> {
   let next = 0;
   disposers.push(async () => {
     const left = await mountsBelow(mnt);
-    for (const dir of left) await unmount(dir);
+    await unmountAll(mnt);
     await snapshotter.close();
     assert.deepEqual(left, [], "the test left mounts behind");
   });
@@ -58,6 +60,6 @@ export async function btrfsHarness(fs: LoopBtrfs): Promise<BtrfsHarness> {
       await mountAll(mounts, dir);
       return dir;
     },
-    unmount,
+    unmount: (dir) => unmountAll(dir),
   };
 }

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Mount } from "@berth/core";
+import { unmountAll } from "@berth/mount";
 
 const exec = promisify(execFile);
 
@@ -35,7 +35,10 @@ export interface LoopBtrfs {
   dispose(): Promise<void>;
 }
 
-/** A 1 GiB sparse image, formatted btrfs and loop-mounted (the loop device goes with the unmount). */
+/**
+ * A 1 GiB sparse image, formatted btrfs and loop-mounted by mount(8) (which sets up the loop
+ * device with autoclear, so it goes with the unmount).
+ */
 export async function makeLoopBtrfs(): Promise<LoopBtrfs> {
   await requireBtrfsHost();
   const dir = await mkdtemp(join(tmpdir(), "berth-btrfs-"));
@@ -49,27 +52,8 @@ export async function makeLoopBtrfs(): Promise<LoopBtrfs> {
     dir,
     mountPoint,
     async dispose() {
-      for (const m of await mountsBelow(dir)) await run("umount", [m]);
+      await unmountAll(dir);
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Mounts containerd-style mounts with mount(8), as a `ctr snapshots mounts` user would. */
-export async function mountAll(mounts: readonly Mount[], target: string): Promise<void> {
-  for (const m of mounts) {
-    await run("mount", ["-t", m.type, "-o", m.options.join(","), m.source, m.target ? join(target, m.target) : target]);
-  }
-}
-
-export const unmount = async (target: string): Promise<void> => void (await run("umount", ["-R", target]));
-
-/** Every mount point at or below `dir`, deepest first. */
-export async function mountsBelow(dir: string): Promise<string[]> {
-  const info = await readFile("/proc/self/mountinfo", "utf8");
-  return info
-    .split("\n")
-    .map((line) => line.split(" ")[4])
-    .filter((p): p is string => p !== undefined && (p === dir || p.startsWith(dir + sep)))
-    .sort((a, b) => b.length - a.length);
 }

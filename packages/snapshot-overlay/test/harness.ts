@@ -1,24 +1,18 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterEach, beforeAll } from "vitest";
 import type { ConformanceHarness, Mount, OpContext } from "@berth/core";
+import { mountAll, unmountAll } from "@berth/mount";
+import { mountsBelow, requireRoot } from "@berth/testing";
 import { createOverlaySnapshotter, type OverlaySnapshotter, type OverlaySnapshotterOptions } from "../src/index.js";
-import { mountAll, mountsBelow, unmount } from "./mount8.js";
 
 export const ctx: OpContext = { namespace: "default" };
 
-/** Root, mount(8) and a kernel with overlay: required, never skipped. */
+/** Root: required, never skipped (mounts go through @berth/mount's mount(2), no mount(8)). */
 export function requireOverlayHost(): void {
-  beforeAll(async () => {
-    assert.equal(process.getuid?.(), 0, "these tests mount filesystems: run them as root");
-    await promisify(execFile)("mount", ["--version"]).catch(() => {
-      throw new Error("mount(8) is missing: install util-linux (apt-get install mount)");
-    });
-  });
+  beforeAll(() => requireRoot("these tests mount filesystems"));
 }
 
 const disposers: (() => Promise<void>)[] = [];
@@ -37,7 +31,7 @@ export async function overlayHarness(opts: OverlaySnapshotterOptions = {}): Prom
   let next = 0;
   disposers.push(async () => {
     const left = await mountsBelow(root);
-    for (const dir of left) await unmount(dir);
+    await unmountAll(root);
     await snapshotter.close();
     await rm(root, { recursive: true, force: true });
     assert.deepEqual(left, [], "the test left mounts behind");
@@ -52,6 +46,6 @@ export async function overlayHarness(opts: OverlaySnapshotterOptions = {}): Prom
       await mountAll(mounts, dir);
       return dir;
     },
-    unmount,
+    unmount: (dir) => unmountAll(dir),
   };
 }

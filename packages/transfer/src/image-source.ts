@@ -8,7 +8,8 @@ export interface ImageSource {
   fetch(desc: Descriptor, opts: { readonly offset: number; readonly signal?: AbortSignal | undefined }): AsyncIterable<Uint8Array>;
 }
 
-export type BlobState = "waiting" | "downloading" | "done" | "exists" | "unpacking" | "unpacked";
+/** waiting: another pull holds the blob's ingest; verifying: all bytes in, checking size and digest. */
+export type BlobState = "waiting" | "downloading" | "verifying" | "done" | "exists" | "unpacking" | "unpacked";
 
 /** Progress of one blob, reported on every change the caller may want to draw. */
 export interface BlobProgress {

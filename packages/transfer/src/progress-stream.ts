@@ -6,6 +6,7 @@ import type { BlobProgress, BlobState } from "./image-source.js";
 const EVENTS: Readonly<Record<BlobState, string>> = {
   waiting: "waiting",
   downloading: "downloading",
+  verifying: "verifying",
   done: "complete",
   exists: "already exists",
   unpacking: "unpacking",
@@ -32,7 +33,7 @@ export function progressSender(stream: Stream, intervalMs = 100) {
     chain = chain.then(() => stream.send(message)).catch(() => undefined);
   };
   return {
-    event: (event: string, name: string) => send(event, name),
+    event: (event: string, name = "") => send(event, name),
     blob(p: BlobProgress) {
       const now = Date.now();
       if (p.state === "downloading" && now - (lastSent.get(p.digest) ?? 0) < intervalMs) return;

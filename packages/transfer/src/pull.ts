@@ -129,7 +129,7 @@ class PullRun {
     const layers = manifest.layers.map((l, i) => ({ desc: l, diffId: diffIds[i]!, fetched: layerFetches[i]! }));
     const chainId = await unpackLayers(unpack, this.ctx, layers, {
       onLayer: (layer, state) =>
-        this.opts.onProgress?.({ digest: layer.digest, mediaType: layer.mediaType, offset: layer.size, total: layer.size, state: state === "exists" ? "exists" : "unpacked" }),
+        this.opts.onProgress?.({ digest: layer.digest, mediaType: layer.mediaType, offset: state === "unpacking" ? 0 : layer.size, total: layer.size, state }),
     });
     await Promise.all(layerFetches);
     await this.labelUnpacked(manifest.config, unpack.name, chainId, layers);

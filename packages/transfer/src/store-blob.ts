@@ -1,6 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { failedPrecondition, isAlreadyExists, isFailedPrecondition, isUnavailable, type ContentStore, type ContentWriter, type Descriptor, type OpContext } from "@berth/core";
-import type { ImageSource, ProgressListener } from "./image-source.js";
+import {
+  failedPrecondition,
+  isAlreadyExists,
+  isFailedPrecondition,
+  isUnavailable,
+  type ContentStore,
+  type ContentWriter,
+  type Descriptor,
+  type OpContext,
+} from "@berth/core";
+import type { BlobState, ImageSource, ProgressListener } from "./image-source.js";
 
 /** Ingest refs are per digest, so a download interrupted by anything (even SIGKILL) resumes. */
 export function ingestRef(desc: Descriptor): string {
@@ -10,8 +19,9 @@ export function ingestRef(desc: Descriptor): string {
 /**
  * Copies one blob from `source` into the content store, resuming an earlier partial ingest
  * from its offset. Size and digest are verified on commit; on a mismatch the ingest is
- * removed (so the next attempt starts clean) and the error names the blob. A blob already
- * in the store, or committed meanwhile by a concurrent pull, counts as done.
+ * removed (so the next attempt starts clean) and the error names the blob, the digest it got
+ * and the one expected. A blob already in the store, or committed meanwhile by a concurrent
+ * pull (this one waits while the other holds the ingest), counts as done.
  */
 export async function storeBlob(
   content: ContentStore,
@@ -20,45 +30,52 @@ export async function storeBlob(
   desc: Descriptor,
   onProgress?: ProgressListener,
 ): Promise<void> {
-  const report = (offset: number, state: "downloading" | "done" | "exists") =>
+  const report = (offset: number, state: BlobState) =>
     onProgress?.({ digest: desc.digest, mediaType: desc.mediaType, offset, total: desc.size, state });
-  const writer = await openWriter(content, ctx, desc);
+  const writer = await openWriter(content, ctx, desc, () => report(0, "waiting"));
   if (writer === undefined) return report(desc.size, "exists");
+  let offset = 0;
   try {
-    await download(writer, source, desc, ctx.signal, (offset) => report(offset, "downloading"));
+    offset = await download(writer, source, desc, ctx.signal, (at) => report(at, "downloading"));
   } catch (err) {
     // The ingest stays: the next attempt resumes from what was written, unless it was too much.
     await writer.close().catch(() => undefined);
     if (isFailedPrecondition(err)) await content.abort(ctx, ingestRef(desc)).catch(() => undefined);
     throw err;
   }
+  report(offset, "verifying");
+  const actual = writer.digest();
   try {
     await writer.commit(desc.size, desc.digest);
   } catch (err) {
     if (isAlreadyExists(err)) return report(desc.size, "exists");
     if (isFailedPrecondition(err)) {
-      // Bad bytes must not be resumed from: the next attempt starts from nothing.
+      // Bad bytes must not be resumed from: the next attempt starts from nothing. (Commit has
+      // released the writer, whatever the outcome.)
       await content.abort(ctx, ingestRef(desc)).catch(() => undefined);
-      throw failedPrecondition(`blob ${desc.digest} (${desc.mediaType}) failed verification: ${(err as Error).message}`, err);
+      const what = offset !== desc.size ? `size mismatch: got ${offset} bytes, expected ${desc.size}` : `digest mismatch: got ${actual}, expected ${desc.digest}`;
+      throw failedPrecondition(`blob ${desc.digest} (${desc.mediaType}) failed verification: ${what}; the download was discarded`, err);
     }
     throw err;
   }
   report(desc.size, "done");
 }
 
+/** Writes the rest of the blob; returns the offset reached. */
 async function download(
   writer: ContentWriter,
   source: ImageSource,
   desc: Descriptor,
   signal: AbortSignal | undefined,
   progress: (offset: number) => void,
-): Promise<void> {
+): Promise<number> {
   let offset = (await writer.status()).offset;
   if (offset > desc.size) {
+    // More than the blob can hold: nothing in it can be trusted.
     await writer.truncate(0);
     offset = 0;
   }
-  if (offset === desc.size) return;
+  if (offset === desc.size) return offset;
   progress(offset);
   for await (const chunk of source.fetch(desc, { offset, signal })) {
     if (offset + chunk.byteLength > desc.size) {
@@ -67,17 +84,20 @@ async function download(
     offset = await writer.write(chunk);
     progress(offset);
   }
+  return offset;
 }
 
-async function openWriter(content: ContentStore, ctx: OpContext, desc: Descriptor): Promise<ContentWriter | undefined> {
+/** The blob's writer; undefined when the store has the blob. Waits while another pull holds the ingest. */
+async function openWriter(content: ContentStore, ctx: OpContext, desc: Descriptor, waiting: () => void): Promise<ContentWriter | undefined> {
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     try {
       return await content.writer(ctx, { ref: ingestRef(desc), total: desc.size, expected: desc.digest });
     } catch (err) {
       if (isAlreadyExists(err)) return undefined;
-      // Another pull is fetching the same blob: wait for it, then it usually exists.
+      // Another pull is fetching the same blob: once it commits, the next try finds the blob.
       if (!isUnavailable(err)) throw err;
-      await sleep(delay, undefined, { signal: ctx.signal });
     }
+    if (delay === 50) waiting();
+    await sleep(delay, undefined, { signal: ctx.signal });
   }
 }

@@ -68,7 +68,8 @@ async function pullFromRegistry(
     logger: deps.log,
   });
   try {
-    progress?.event("resolving", source.reference);
+    // The events and names containerd's transfer service reports, so its clients print the same.
+    progress?.event(`Resolving from ${source.reference}`);
     const platforms = destination.platforms.map((p) => normalizePlatform({ os: p.os, architecture: p.architecture, variant: p.variant }));
     const result = await pullImage(deps.metadata, ctx, withName(registrySource(resolver, source.reference), destination.name), {
       platform: destination.allMetadata ? "all" : platforms[0],
@@ -77,7 +78,7 @@ async function pullFromRegistry(
       onProgress: progress ? (p) => progress.blob(p) : undefined,
     });
     progress?.event("saved", result.image.name);
-    progress?.event(`Completed pull from ${source.reference}`, result.image.name);
+    progress?.event(`Completed pull from ${source.reference}`);
   } finally {
     await progress?.flush();
     await resolver.close();

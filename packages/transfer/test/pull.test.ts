@@ -1,33 +1,15 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { classOf, type ContentStore, type Descriptor, type OpContext } from "@berth/core";
-import { createLocalContentStore } from "@berth/content-local";
-import { openMetadataStore, type LmdbMetadataStore } from "@berth/metadata-lmdb";
-import { ociLayoutSource, parsePlatform, pullImage, type ImageSource, type PullStores } from "../src/index.js";
-import { fixtureImages } from "./fixtures.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { classOf, type Descriptor } from "@berth/core";
+import { ensureFixtureImages, fixtureLayout, type FixtureName } from "@berth/testing";
+import { ociLayoutSource, parsePlatform, pullImage, type ImageSource } from "../src/index.js";
+import { ctx, newStores as stores } from "./stores.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const layout = fixtureLayout;
+beforeAll(() => ensureFixtureImages());
 
-async function stores(): Promise<{ meta: LmdbMetadataStore; stores: PullStores; backend: ContentStore }> {
-  const dir = await mkdtemp(join(tmpdir(), "berth-transfer-"));
-  const backend = await createLocalContentStore(join(dir, "content"));
-  const meta = await openMetadataStore(join(dir, "meta", "meta.lmdb"), backend);
-  cleanups.push(async () => {
-    await meta.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { meta, backend, stores: { content: meta.content, images: meta.images, leases: meta.leases } };
-}
-
-const ctx: OpContext = { namespace: "default" };
-const layout = (name: string) => join(fixtureImages(), name);
-
-async function manifestOf(name: string): Promise<{ config: Descriptor; layers: Descriptor[] }> {
+async function manifestOf(name: FixtureName): Promise<{ config: Descriptor; layers: Descriptor[] }> {
   const index = JSON.parse(await readFile(join(layout(name), "index.json"), "utf8")) as { manifests: Descriptor[] };
   const digest = index.manifests[0]!.digest;
   return JSON.parse(await readFile(join(layout(name), "blobs", "sha256", digest.slice(7)), "utf8")) as { config: Descriptor; layers: Descriptor[] };

@@ -31,7 +31,7 @@ export interface Fetcher {
    * The bytes of `desc` from `offset` to its end, in chunks, as the registry sends them. A
    * connection that drops mid-way is reopened with a Range from where it stopped (retries with
    * backoff); a registry that ignores Range is read past the offset. More bytes than
-   * `desc.size` is FailedPrecondition. The bytes are not verified here: fetchToContent does that.
+   * `desc.size` is FailedPrecondition. The bytes are not verified here: the content store verifies on commit.
    */
   fetch(desc: Descriptor, opts?: FetchOptions): AsyncIterable<Uint8Array>;
 }

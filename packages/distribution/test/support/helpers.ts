@@ -3,11 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import type { OpContext } from "@berth/core";
-import { createLocalContentStore, type LocalContentStore } from "@berth/content-local";
 import { createResolver, type Resolver, type ResolverOptions } from "../../src/index.js";
-
-export const ctx: OpContext = { namespace: "default" };
 
 export const sha256 = (data: Uint8Array): string => `sha256:${createHash("sha256").update(data).digest("hex")}`;
 
@@ -25,11 +21,6 @@ export async function tempDir(prefix = "berth-dist-"): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   onCleanup(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** A fresh local content store in a temp dir. */
-export async function newStore(): Promise<LocalContentStore> {
-  return createLocalContentStore(await tempDir("berth-dist-content-"));
 }
 
 /** A resolver closed after the test; retries fast so failure paths do not take long. */

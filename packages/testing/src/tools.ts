@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 
 export const exec = promisify(execFile);
 
-/** Fails (never skips) when a tool the tests drive for real is missing. */
+/** Fails (never skips) when a tool the tests drive for real is missing, naming the Debian package. */
 export async function requireTool(binary: string, debianPackage: string): Promise<void> {
   try {
     await exec("sh", ["-c", `command -v ${binary}`]);
@@ -12,6 +12,7 @@ export async function requireTool(binary: string, debianPackage: string): Promis
   }
 }
 
-export function requireRoot(): void {
-  if (process.getuid?.() !== 0) throw new Error("these tests must run as root");
+/** Fails (never skips) unless the tests run as root; `why` says what needs it. */
+export function requireRoot(why = "they mount, lock and chown for real"): void {
+  if (process.getuid?.() !== 0) throw new Error(`these tests must run as root: ${why}`);
 }

@@ -1,15 +1,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { imagesDir } from "./fixtures.js";
+import { ensureFixtureImages, imagesDir, type FixtureName } from "./fixtures.js";
+import { freePort } from "./free-port.js";
+import { writeHtpasswd } from "./htpasswd.js";
 import { exec, requireTool } from "./tools.js";
 
 export interface RegistryAuth {
-  /** htpasswd file (bcrypt) for basic auth. */
+  /** Basic auth for these users (name → password); the images are pushed as the first. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** An htpasswd file (bcrypt) of your own for basic auth. */
   readonly htpasswd?: string;
   /** Token auth: the registry trusts tokens signed by `rootCertBundle`'s key. */
   readonly token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
@@ -20,8 +24,8 @@ export interface RegistryOptions {
   /** Serve HTTPS with this certificate; clientCas makes it ask for client certificates. */
   readonly tls?: { cert: string; key: string; clientCas?: string[] };
   /** Fixture layouts to push with skopeo (by directory name, tag latest). */
-  readonly images?: readonly string[];
-  /** skopeo --dest-creds for the pushes when auth is on. */
+  readonly images?: readonly FixtureName[];
+  /** skopeo --dest-creds for the pushes when auth is on (default: the first of `auth.users`). */
   readonly pushCredentials?: string;
   /** skopeo --dest-cert-dir (ca.crt, client.cert/.key) for pushes to a registry asking for client certificates. */
   readonly pushCertDir?: string;
@@ -37,19 +41,14 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, "127.0.0.1", ok));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((ok) => srv.close(ok));
-  return port;
-}
-
 /** Debian's docker-registry (CNCF distribution 2.x) on 127.0.0.1, storage in a fresh temp dir. */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
   await requireTool("docker-registry", "docker-registry");
-  if (opts.images?.length) await requireTool("skopeo", "skopeo");
+  if (opts.images?.length) {
+    await requireTool("skopeo", "skopeo");
+    await ensureFixtureImages();
+  }
+  if (opts.auth?.users) await requireTool("htpasswd", "apache2-utils");
   const storage = await mkdtemp(join(tmpdir(), "berth-registry-"));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -67,7 +66,15 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     lines.push("  tls:", `    certificate: ${opts.tls.cert}`, `    key: ${opts.tls.key}`);
     if (opts.tls.clientCas) lines.push(`    clientcas: [${opts.tls.clientCas.join(", ")}]`);
   }
-  if (opts.auth?.htpasswd) lines.push("auth:", "  htpasswd:", "    realm: berth-test", `    path: ${opts.auth.htpasswd}`);
+  let htpasswd = opts.auth?.htpasswd;
+  let pushCredentials = opts.pushCredentials;
+  if (opts.auth?.users) {
+    htpasswd = join(storage, "htpasswd");
+    await writeHtpasswd(htpasswd, opts.auth.users);
+    const [first] = Object.entries(opts.auth.users);
+    pushCredentials ??= first && `${first[0]}:${first[1]}`;
+  }
+  if (htpasswd) lines.push("auth:", "  htpasswd:", "    realm: berth-test", `    path: ${htpasswd}`);
   if (opts.auth?.token) {
     const t = opts.auth.token;
     lines.push("auth:", "  token:", `    realm: ${t.realm}`, `    service: ${t.service}`, `    issuer: ${t.issuer}`, `    rootcertbundle: ${t.rootCertBundle}`);
@@ -95,7 +102,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     await waitForPort(port, () => exited, logFile);
     for (const image of opts.images ?? []) {
       const args = ["--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false"];
-      if (opts.pushCredentials) args.push("--dest-creds", opts.pushCredentials);
+      if (pushCredentials) args.push("--dest-creds", pushCredentials);
       if (opts.pushCertDir) args.push("--dest-cert-dir", opts.pushCertDir);
       if (image === "tiny-multiarch") args.push("--all");
       args.push(`oci:${join(imagesDir, image)}:latest`, `docker://${host}/${image}:latest`);
