@@ -12,6 +12,8 @@ export * from "./metadata/index.js";
 export * from "./snapshots/index.js";
 export * from "./diff/index.js";
 export * from "./streaming/index.js";
+export * from "./gc/index.js";
+export * from "./runtime/index.js";
 export * from "./namespaces/index.js";
 export * from "./filters/index.js";
 export * from "./errdefs/index.js";

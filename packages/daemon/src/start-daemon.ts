@@ -2,6 +2,7 @@ import { mkdir, unlink } from "node:fs/promises";
 import type { Server as HttpServer } from "node:http";
 import * as grpc from "@grpc/grpc-js";
 import {
+  EventPlugin,
   GrpcPlugin,
   decodePluginConfigs,
   defaultServerConfig,
@@ -17,6 +18,7 @@ import { createGrpcMetrics } from "./metrics/grpc-metrics.js";
 import { serveMetrics } from "./metrics/metrics-server.js";
 import { MetricsRegistry } from "./metrics/registry.js";
 import { createGrpcServer } from "./server/grpc-server.js";
+import { serveShimEvents } from "./server/ttrpc-server.js";
 import { lockRoot } from "./server/root-lock.js";
 import { prepareSocketPath, secureSocket } from "./server/unix-socket.js";
 
@@ -37,6 +39,8 @@ export interface Daemon {
   readonly address: string;
   /** The TCP port, when [grpc].tcp_address was set. */
   readonly tcpPort: number | undefined;
+  /** The ttrpc socket shims send events to; undefined when no event exchange is loaded. */
+  readonly ttrpcAddress: string | undefined;
   readonly plugins: LoadedPlugins;
   /** Stops serving, closes plugins in reverse order, removes the socket, releases the root. */
   close(): Promise<void>;
@@ -67,16 +71,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   try {
     const address = config.grpc.address;
+    const ttrpcAddress = config.ttrpc.address || `${address}.ttrpc`;
     const plugins = await loadPlugins({
       plugins: registrations,
       configs,
       disabled: config.disabledPlugins,
       required: config.requiredPlugins,
-      daemon: { root: config.root, state: config.state, grpcAddress: address, ttrpcAddress: config.ttrpc.address || `${address}.ttrpc` },
+      daemon: { root: config.root, state: config.state, grpcAddress: address, ttrpcAddress },
       log,
       initTimeoutMs: config.pluginInitTimeout,
     });
     cleanups.push(() => plugins.close());
+
+    // Shims reconnected while the plugins loaded may already have events to send.
+    const exchange = [...plugins.all(EventPlugin).values()][0];
+    if (exchange) {
+      const ttrpc = await serveShimEvents(ttrpcAddress, exchange, { uid: config.ttrpc.uid, gid: config.ttrpc.gid, log });
+      cleanups.push(() => ttrpc.close());
+    } else {
+      log.info("no event exchange loaded: not serving shim events over ttrpc", { address: ttrpcAddress });
+    }
 
     const registry = new MetricsRegistry();
     registry.gauge("berth_plugin_status", "1 for each plugin, labelled with its load status (ok, error, skip).", () =>
@@ -114,7 +128,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       failed: failed.map((s) => s.uri),
       services: bindings.map((b) => b.service.typeName),
     });
-    return { config, address, tcpPort, plugins, close: cleanup };
+    return { config, address, tcpPort, ttrpcAddress: exchange ? ttrpcAddress : undefined, plugins, close: cleanup };
   } catch (err) {
     await cleanup();
     throw err;

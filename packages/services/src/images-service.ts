@@ -1,5 +1,5 @@
 import { eventPayloads, imagesApi } from "@berth/api";
-import { bindService, invalidArgument, notFound, type GrpcService, type MetadataStore, type Publisher } from "@berth/core";
+import { bindService, invalidArgument, notFound, type GarbageCollector, type GrpcService, type MetadataStore, type Publisher } from "@berth/core";
 import { imageFromWire, imageToWire } from "./convert-images.js";
 import { checkFilters, maskPaths, opContext, publishEvent, required } from "./edge.js";
 
@@ -7,7 +7,7 @@ import { checkFilters, maskPaths, opContext, publishEvent, required } from "./ed
  * containerd.services.images.v1.Images over the metadata store. Publishes /images/create,
  * /images/update and /images/delete in the request's namespace.
  */
-export function createImagesService(metadata: Pick<MetadataStore, "images">, publisher: Publisher): GrpcService {
+export function createImagesService(metadata: Pick<MetadataStore, "images">, publisher: Publisher, gc?: GarbageCollector): GrpcService {
   const store = metadata.images;
   return {
     bindings: [
@@ -46,8 +46,8 @@ export function createImagesService(metadata: Pick<MetadataStore, "images">, pub
           return { image: imageToWire(updated) };
         },
 
-        // `sync` asks to wait for garbage collection; there is no collector yet, so it is accepted
-        // and has nothing to wait for.
+        // `sync` waits for a garbage collection that starts after the delete; without a
+        // collector it is accepted and has nothing to wait for.
         async delete(req, ctx) {
           const op = opContext(ctx);
           if (req.target && req.target.digest !== "") {
@@ -60,6 +60,7 @@ export function createImagesService(metadata: Pick<MetadataStore, "images">, pub
           }
           await store.delete(op, req.name);
           await publishEvent(publisher, op.namespace, "/images/delete", eventPayloads.ImageDeleteSchema, { name: req.name });
+          if (req.sync && gc) await gc.collect({ signal: op.signal });
           return {};
         },
       }),

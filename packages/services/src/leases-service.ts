@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { leasesApi } from "@berth/api";
-import { bindService, validateIdentifier, type GrpcService, type MetadataStore } from "@berth/core";
+import { bindService, validateIdentifier, type GarbageCollector, type GrpcService, type MetadataStore } from "@berth/core";
 import { leaseToWire, resourceFromWire, resourceToWire } from "./convert-leases.js";
 import { checkFilters, opContext, required } from "./edge.js";
 
-/** containerd.services.leases.v1.Leases over the metadata store's lease manager. No events. */
-export function createLeasesService(metadata: Pick<MetadataStore, "leases">): GrpcService {
+/**
+ * containerd.services.leases.v1.Leases over the metadata store's lease manager. No events. A
+ * delete with `sync` waits for a garbage collection by `gc` that starts after it.
+ */
+export function createLeasesService(metadata: Pick<MetadataStore, "leases">, gc?: GarbageCollector): GrpcService {
   const manager = metadata.leases;
   return {
     bindings: [
@@ -18,7 +21,9 @@ export function createLeasesService(metadata: Pick<MetadataStore, "leases">): Gr
         },
 
         async delete(req, ctx) {
-          await manager.delete(opContext(ctx), req.id, { sync: req.sync });
+          const op = opContext(ctx);
+          await manager.delete(op, req.id, { sync: req.sync });
+          if (req.sync && gc) await gc.collect({ signal: op.signal });
           return {};
         },
 

@@ -1,5 +1,5 @@
 // berthd imports this module and loads every registration it exports: export each one once.
-import { DifferPlugin, EventPlugin, GrpcPlugin, MetadataPlugin, definePlugin, field, notFound } from "@berth/core";
+import { DifferPlugin, EventPlugin, GcPlugin, GrpcPlugin, MetadataPlugin, RuntimePlugin, definePlugin, field, notFound, optional, skipPlugin, type GarbageCollector } from "@berth/core";
 import { createContainersService } from "./containers-service.js";
 import { createContentService } from "./content-service.js";
 import { createDiffService } from "./diff-service.js";
@@ -7,6 +7,7 @@ import { createImagesService } from "./images-service.js";
 import { createLeasesService } from "./leases-service.js";
 import { createNamespacesService } from "./namespaces-service.js";
 import { createSnapshotsService } from "./snapshots-service.js";
+import { createTasksService } from "./tasks-service.js";
 
 /** io.containerd.grpc.v1.namespaces: containerd.services.namespaces.v1.Namespaces. */
 export const namespacesGrpcPlugin = definePlugin({
@@ -24,12 +25,15 @@ export const contentGrpcPlugin = definePlugin({
   init: (ctx) => createContentService(ctx.single(MetadataPlugin), ctx.single(EventPlugin)),
 });
 
+/** The garbage collector a `sync` delete waits for, when one is loaded (containerd: the gc plugin, optional). */
+const collectorOf = (all: ReadonlyMap<string, GarbageCollector>): GarbageCollector | undefined => all.values().next().value;
+
 /** io.containerd.grpc.v1.images: containerd.services.images.v1.Images. */
 export const imagesGrpcPlugin = definePlugin({
   type: GrpcPlugin,
   id: "images",
-  requires: [MetadataPlugin, EventPlugin],
-  init: (ctx) => createImagesService(ctx.single(MetadataPlugin), ctx.single(EventPlugin)),
+  requires: [MetadataPlugin, EventPlugin, optional(GcPlugin)],
+  init: (ctx) => createImagesService(ctx.single(MetadataPlugin), ctx.single(EventPlugin), collectorOf(ctx.all(GcPlugin))),
 });
 
 /** io.containerd.grpc.v1.containers: containerd.services.containers.v1.Containers. */
@@ -44,8 +48,8 @@ export const containersGrpcPlugin = definePlugin({
 export const leasesGrpcPlugin = definePlugin({
   type: GrpcPlugin,
   id: "leases",
-  requires: [MetadataPlugin],
-  init: (ctx) => createLeasesService(ctx.single(MetadataPlugin)),
+  requires: [MetadataPlugin, optional(GcPlugin)],
+  init: (ctx) => createLeasesService(ctx.single(MetadataPlugin), collectorOf(ctx.all(GcPlugin))),
 });
 
 
@@ -86,5 +90,21 @@ export const diffGrpcPlugin = definePlugin({
       return differ;
     });
     return createDiffService(ordered, { syncFs: config.syncFs });
+  },
+});
+
+/**
+ * io.containerd.grpc.v1.tasks: containerd.services.tasks.v1.Tasks over the runtime plugin
+ * io.containerd.runtime.v2.task (containerd looks it up by that ID too) and metadata. A daemon
+ * without that runtime (no @berth/runtime-v2 installed) skips this service rather than failing.
+ */
+export const tasksGrpcPlugin = definePlugin({
+  type: GrpcPlugin,
+  id: "tasks",
+  requires: [optional(RuntimePlugin), MetadataPlugin],
+  init: (ctx) => {
+    const runtime = ctx.all(RuntimePlugin).get("task");
+    if (!runtime) throw skipPlugin("no task runtime loaded (io.containerd.runtime.v2.task)");
+    return createTasksService(runtime, ctx.single(MetadataPlugin));
   },
 });

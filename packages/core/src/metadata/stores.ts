@@ -1,5 +1,6 @@
 import type { ContentStore, OpContext } from "../content/index.js";
 import type { Snapshotter } from "../snapshots/index.js";
+import type { MetadataCollector } from "../gc/index.js";
 import type { Container, Image, Lease, LeaseResource, Namespace } from "./records.js";
 
 /**
@@ -60,4 +61,6 @@ export interface MetadataStore {
    * key in two namespaces is two backend snapshots; leases hold what they prepare.
    */
   readonly snapshotters: ReadonlyMap<string, Snapshotter>;
+  /** Mark and sweep over this store and its backends, for a garbage collection scheduler; absent when the store cannot be collected. */
+  readonly collector?: MetadataCollector;
 }

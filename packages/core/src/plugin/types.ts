@@ -4,6 +4,7 @@ import type { MetadataStore } from "../metadata/index.js";
 import type { Snapshotter } from "../snapshots/index.js";
 import type { Differ } from "../diff/index.js";
 import type { StreamManager } from "../streaming/index.js";
+import type { GcScheduler } from "../gc/index.js";
 import type { GrpcService } from "../grpc/service.js";
 import { pluginType } from "./plugin-type.js";
 
@@ -37,3 +38,4 @@ export const GrpcPlugin = pluginType<GrpcService>(PluginTypes.grpc);
 export const SnapshotPlugin = pluginType<Snapshotter>(PluginTypes.snapshotter);
 export const DifferPlugin = pluginType<Differ>(PluginTypes.differ);
 export const StreamingPlugin = pluginType<StreamManager>(PluginTypes.streaming);
+export const GcPlugin = pluginType<GcScheduler>(PluginTypes.gc);

@@ -18,6 +18,7 @@ import {
 import { serverPlugins } from "../builtin/plugins.js";
 import { BERTH_REVISION } from "../builtin/server-info.js";
 import { findPluginPackages, importPlugins } from "../discovery/discover.js";
+import { publishFromStdin } from "./publish.js";
 import { startDaemon } from "../start-daemon.js";
 
 const USAGE = `berthd: a container runtime that speaks containerd's API
@@ -26,6 +27,9 @@ Usage:
   berthd [flags]                 run the daemon
   berthd config default          print the default config (with every installed plugin)
   berthd config dump             print the effective config (file and flags applied)
+  berthd publish --topic T --namespace NS
+                                 publish the event (a protobuf Any) read from stdin through
+                                 the running daemon at --address (what shims run)
 
 Flags:
   -c, --config FILE      TOML config file (containerd's version-2 layout)
@@ -49,6 +53,9 @@ async function main(argv: string[]): Promise<number> {
       "log-level": { type: "string", short: "l" },
       version: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
+      // publish's own flags; containerd's shims pass them after the command.
+      topic: { type: "string" },
+      namespace: { type: "string" },
     },
   });
   if (values.help) return print(USAGE);
@@ -60,8 +67,12 @@ async function main(argv: string[]): Promise<number> {
   const log = createJsonLogger({ level: config.debug.level });
   for (const w of warnings) log.warn("config", { file: source, key: w.key, problem: w.message });
 
-  const plugins = await discoverPlugins(log);
   const [command, sub] = positionals;
+  if (command === "publish") {
+    await publishFromStdin({ address: config.grpc.address, topic: values.topic ?? "", namespace: values.namespace ?? "" }, process.stdin);
+    return 0;
+  }
+  const plugins = await discoverPlugins(log);
   if (command === "config") {
     if (sub !== "default" && sub !== "dump") return fail(`unknown command "config ${sub ?? ""}"; try "config default"`);
     const effective = sub === "default" ? defaultServerConfig() : config;

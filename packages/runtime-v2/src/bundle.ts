@@ -1,0 +1,118 @@
+import { chmod, chown, mkdir, readlink, rename, rm, rmdir, symlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { alreadyExists, internal, invalidArgument, validateIdentifier, type TypedValue } from "@berth/core";
+import { unmountAll } from "@berth/mount";
+
+/**
+ * A task's OCI bundle: `<state>/<ns>/<id>` holds config.json, the rootfs mount point, the
+ * shim's log FIFO and what the daemon needs to find the shim again after a restart; `work`
+ * links to `<root>/<ns>/<id>`, a directory that survives reboots for the shim's own use.
+ */
+export interface Bundle {
+  readonly id: string;
+  readonly namespace: string;
+  readonly path: string;
+}
+
+/** Where bundles live: the runtime plugin's state and root directories. */
+export interface BundleDirs {
+  readonly state: string;
+  readonly root: string;
+}
+
+const SPEC_TYPE_SUFFIX = "opencontainers/runtime-spec/1/Spec";
+
+/** The file in a bundle naming the shim binary, so a restarted daemon runs the same one. */
+export const SHIM_BINARY_FILE = "shim-binary-path";
+
+export function bundleOf(dirs: BundleDirs, namespace: string, id: string): Bundle {
+  return { id, namespace, path: join(dirs.state, namespace, id) };
+}
+
+export const rootfsOf = (bundle: Bundle) => join(bundle.path, "rootfs");
+
+/**
+ * Creates the bundle for task `id`: its directory, rootfs mount point, work directory and
+ * config.json from `spec`. AlreadyExists when a bundle of that ID is there; on failure nothing
+ * is left behind.
+ */
+export async function createBundle(dirs: BundleDirs, namespace: string, id: string, spec: TypedValue | undefined): Promise<Bundle> {
+  try {
+    validateIdentifier(id);
+  } catch (err) {
+    throw invalidArgument(`invalid task id ${id}: ${(err as Error).message}`, err);
+  }
+  const bundle = bundleOf(dirs, namespace, id);
+  const work = join(dirs.root, namespace, id);
+  await mkdir(dirname(bundle.path), { recursive: true, mode: 0o711 });
+  try {
+    await mkdir(bundle.path, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") throw alreadyExists(`bundle for task ${id} already exists at ${bundle.path}`, err);
+    throw err;
+  }
+  try {
+    if (spec && spec.typeUrl.endsWith(SPEC_TYPE_SUFFIX)) await allowRemappedRoot(bundle.path, spec.value);
+    await mkdir(rootfsOf(bundle), { mode: 0o711 });
+    await mkdir(dirname(work), { recursive: true, mode: 0o711 });
+    // A work directory left from before a reboot (the state dir is on tmpfs, root is not) is stale.
+    await rm(work, { recursive: true, force: true });
+    await mkdir(work, { mode: 0o711 });
+    await symlink(work, join(bundle.path, "work"));
+    if (spec && spec.value.length > 0) await writeFile(join(bundle.path, "config.json"), spec.value, { mode: 0o666 });
+  } catch (err) {
+    await rm(bundle.path, { recursive: true, force: true }).catch(() => undefined);
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+  return bundle;
+}
+
+/**
+ * Removes the bundle: unmounts everything at or below its rootfs first (whoever mounted it,
+ * the shim or nobody), so removing the directory can never reach into a container's
+ * filesystem, then removes the bundle and its work directory. Idempotent.
+ */
+export async function deleteBundle(bundle: Bundle): Promise<void> {
+  const rootfs = rootfsOf(bundle);
+  await unmountAll(rootfs, { detachOnBusy: true });
+  try {
+    await rmdir(rootfs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOTEMPTY after a complete unmount means files were written into the bare mount point: refuse to guess.
+    if (code !== "ENOENT") throw internal(`failed to remove bundle rootfs ${rootfs}: ${code ?? (err as Error).message}`, err);
+  }
+  const work = await readlink(join(bundle.path, "work")).catch(() => undefined);
+  await atomicRemove(bundle.path);
+  if (work) await atomicRemove(work);
+}
+
+/** Renames `path` to a hidden sibling first, so a crash mid-removal never leaves a half bundle under its real name. */
+async function atomicRemove(path: string): Promise<void> {
+  const hidden = join(dirname(path), `.${basename(path)}`);
+  try {
+    await rename(path, hidden);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw err;
+  }
+  await rm(hidden, { recursive: true, force: true });
+}
+
+/**
+ * With user namespaces, the container's root is some unprivileged host gid: it must be able to
+ * enter the bundle (containerd gives that gid the directory, mode 0710).
+ */
+async function allowRemappedRoot(path: string, specJson: Uint8Array): Promise<void> {
+  let spec: { linux?: { gidMappings?: { containerID?: number; hostID?: number }[] } };
+  try {
+    spec = JSON.parse(Buffer.from(specJson).toString("utf8")) as typeof spec;
+  } catch (err) {
+    throw invalidArgument(`container spec is not valid JSON: ${(err as Error).message}`, err);
+  }
+  const hostGid = spec.linux?.gidMappings?.find((m) => m.containerID === 0)?.hostID ?? 0;
+  if (hostGid === 0) return;
+  await chown(path, -1, hostGid);
+  await chmod(path, 0o710);
+}

@@ -1,0 +1,46 @@
+// `ctr run -t` under a real pseudo-terminal (a detached tmux session): the shell in the
+// container is interactive, and resizing the terminal resizes the container's.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Daemon } from "@berth/daemon";
+import { ctrIn, eventually, IMAGE, importTiny, leftoversOf, removeDir, removeNamespaceTraces, requireRoot, requireTool, run, startRuntimeDaemon, tempDir, tinyArchive } from "./harness.js";
+
+describe("ctr run -t in tmux", () => {
+  let dir: string;
+  let daemon: Daemon | undefined;
+  const ns = `berth-tty-${randomBytes(3).toString("hex")}`;
+  const server = `berth-tty-${randomBytes(3).toString("hex")}`;
+  const tmux = (...args: string[]) => run("tmux", ["-L", server, ...args]).then((r) => r.stdout);
+  const screen = () => tmux("capture-pane", "-p", "-t", "t");
+
+  beforeAll(async () => {
+    requireRoot();
+    for (const tool of ["ctr", "runc", "containerd-shim-runc-v2", "tmux"]) await requireTool(tool);
+    dir = await tempDir("berth-tty-");
+    daemon = await startRuntimeDaemon(dir);
+    await importTiny(ctrIn(daemon.address, ns), await tinyArchive(dir));
+  }, 120_000);
+
+  afterAll(async () => {
+    await tmux("kill-server").catch(() => undefined);
+    await daemon?.close();
+    await removeNamespaceTraces(ns);
+    if (dir) await removeDir(dir);
+  }, 60_000);
+
+  it("is interactive and follows the terminal's size", async () => {
+    await tmux("new-session", "-d", "-s", "t", "-x", "80", "-y", "24", `ctr -a ${daemon!.address} -n ${ns} run -t --rm ${IMAGE} tty1 sh`);
+    await tmux("set-option", "-t", "t", "remain-on-exit", "on");
+    await tmux("send-keys", "-t", "t", "echo hi-$((40+2))", "Enter");
+    await eventually(async () => (await screen()).includes("hi-42"), "the shell to answer");
+    await tmux("send-keys", "-t", "t", "stty size", "Enter");
+    await eventually(async () => (await screen()).includes("24 80"), "stty to report 24 80");
+    await tmux("resize-window", "-t", "t", "-x", "100", "-y", "30");
+    await tmux("send-keys", "-t", "t", "clear; stty size", "Enter");
+    await eventually(async () => (await screen()).includes("30 100"), "stty to report 30 100");
+    await tmux("send-keys", "-t", "t", "exit 7", "Enter");
+    await eventually(async () => (await tmux("list-panes", "-t", "t", "-F", "#{pane_dead} #{pane_dead_status}")).trim() === "1 7", "ctr to exit 7");
+    expect(await leftoversOf(ns, ["tty1"], join(dir, "state"))).toEqual([]);
+  }, 60_000);
+});
