@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./gc-tuning.js";
 import { realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
