@@ -46,6 +46,26 @@ wait "$EVENTS" || true
 printf '\nwhat ctr events printed meanwhile:\n'
 cat "$LOG.events"
 
+# Running a container: the tiny image (static busybox) built offline by ../shared/fixtures and
+# served by a registry on loopback, pulled by berthd itself (Transfer service, unpacked into
+# overlayfs), then run through Debian's ctr and Berth's CLI.
+FIXTURES="$(cd .. && pwd)/shared/fixtures"
+[ -f .fixtures/images/fixtures.json ] || bash "$FIXTURES/build-images.sh" .fixtures/images
+REGISTRY_DIR=$(mktemp -d /tmp/berth-demo-registry.XXXXXX)
+# Only tiny is served: registry.sh pushes every layout of the directory it is given.
+mkdir "$REGISTRY_DIR/images" && ln -s "$PWD/.fixtures/images/tiny" "$REGISTRY_DIR/images/tiny"
+PORT=${BERTH_DEMO_REGISTRY_PORT:-5058} bash "$FIXTURES/registry.sh" start "$REGISTRY_DIR/registry" "$REGISTRY_DIR/images" >/dev/null
+stop_registry() { bash "$FIXTURES/registry.sh" stop "$REGISTRY_DIR/registry" >/dev/null 2>&1 || true; rm -rf "$REGISTRY_DIR"; }
+if [ "${1:-}" = "--keep" ]; then trap stop_registry EXIT; else trap 'stop_registry; stop' EXIT; fi
+IMAGE="127.0.0.1:${BERTH_DEMO_REGISTRY_PORT:-5058}/tiny:latest"
+step node_modules/.bin/berth -a "$SOCK" images pull --plain-http "$IMAGE"
+stop_registry
+step node_modules/.bin/berth -a "$SOCK" images ls
+step ctr -a "$SOCK" run --rm "$IMAGE" demo-ctr echo "hello from a container on Berth (ctr)"
+if node_modules/.bin/berth --help | grep -q "^  run "; then
+  step node_modules/.bin/berth -a "$SOCK" run --rm "$IMAGE" demo-berth sh -c 'echo "hello from a container on Berth ($(uname -n))"'
+fi
+
 printf '\nberthd log (%s):\n' "$LOG"
 cat "$LOG"
 if [ "${1:-}" = "--keep" ]; then echo "berthd keeps running as pid $PID on $SOCK"; fi
