@@ -3,8 +3,11 @@ import { createClient } from "@berth/client";
 import { BERTH_VERSION } from "@berth/core";
 import type { CliIo } from "./cli-io.js";
 import { eventsCommand } from "./commands/events.js";
+import { containersCommand } from "./commands/containers.js";
 import { imagesCommand } from "./commands/images.js";
 import { pluginsListCommand } from "./commands/plugins.js";
+import { runCommand } from "./commands/run.js";
+import { tasksCommand } from "./commands/tasks.js";
 import { versionCommand } from "./commands/version.js";
 import { parseGlobalOptions } from "./global-options.js";
 import { UsageError } from "./usage-error.js";
@@ -20,7 +23,14 @@ Commands:
   version                      client and server versions
   plugins ls [-d] [FILTER…]    plugins with their status (alias: plugins list, plugin ls)
   events [FILTER…]             print events as they happen (alias: event)
-  images pull|ls|rm|tag …      manage images (alias: image, i); "berth images" for details
+  images pull|push|import|export|check|ls|rm|tag …
+                               manage images (alias: image, i); "berth images" for details
+  run [options] IMAGE ID [CMD…]
+                               run a container and wait for it; "berth run --help" for options
+  tasks ls|ps|start|exec|kill|pause|resume|metrics|rm|checkpoint …
+                               manage tasks (alias: task, t); "berth tasks" for details
+  containers ls|info|create|rm …
+                               manage containers (alias: container, c); "berth containers"
 
 Global options:
   -a, --address PATH     daemon socket (env CONTAINERD_ADDRESS; default /run/berth/berthd.sock)
@@ -64,6 +74,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case "image":
       case "i":
         return await imagesCommand(client, rest, io);
+      case "run":
+        return await runCommand(client, rest, io);
+      case "tasks":
+      case "task":
+      case "t":
+        return await tasksCommand(client, rest, io);
+      case "containers":
+      case "container":
+      case "c":
+        return await containersCommand(client, rest, io);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

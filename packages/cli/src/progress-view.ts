@@ -6,7 +6,7 @@ export interface ProgressView {
   done(): void;
 }
 
-const BYTE_EVENTS = new Set(["downloading", "verifying", "complete", "already exists", "unpacked", "unpacking", "waiting"]);
+const BYTE_EVENTS = new Set(["downloading", "uploading", "verifying", "complete", "already exists", "mounted", "unpacked", "unpacking", "waiting"]);
 
 export function createProgressView(out: (text: string) => void, tty: boolean, now: () => number = Date.now): ProgressView {
   return tty ? terminalView(out, now) : plainView(out);
@@ -73,7 +73,7 @@ function renderRow(name: string, r: Row): string {
   const filled = Math.round(fraction * width);
   const bar = `[${"=".repeat(Math.max(0, filled - 1))}${filled > 0 ? (fraction < 1 ? ">" : "=") : ""}${" ".repeat(width - filled)}]`;
   const seconds = Math.max(0.001, (r.updatedAt - r.startedAt) / 1000);
-  const rate = r.event === "downloading" ? ` ${size(r.progress / seconds)}/s` : "";
+  const rate = r.event === "downloading" || r.event === "uploading" ? ` ${size(r.progress / seconds)}/s` : "";
   return `${short(name).padEnd(20)} ${r.event.padEnd(15)} ${bar} ${size(r.progress)}/${size(r.total)}${rate}`;
 }
 

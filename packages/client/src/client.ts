@@ -5,6 +5,13 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { createServiceClient, type CallOptions, type ServiceClient } from "./service-client.js";
 import type { DescService } from "@bufbuild/protobuf";
 import { pullImage, type PullOptions } from "./pull.js";
+import { pushImage, type PushOptions } from "./push.js";
+import { exportImages, importImages, type ExportOptions, type ImportOptions } from "./image-archive.js";
+import { checkImages, type CheckOptions, type ImageCheck } from "./image-check.js";
+import { containersApi, tasksApi } from "@berth/api";
+import { containerHandle, toContainerRecord, type ContainerHandle, type ContainerRecord } from "./container.js";
+import { newContainer, type NewContainerOptions } from "./new-container.js";
+import { statusName, type ProcessStatusName } from "./task.js";
 
 export interface ClientOptions {
   /** UNIX socket path (or a grpc-js target such as host:port); default /run/berth/berthd.sock. */
@@ -42,13 +49,38 @@ export interface BerthClient {
   subscribe(filters: readonly string[], signal: AbortSignal): AsyncIterable<Envelope>;
   /** Pulls `ref` in the daemon (containerd's Transfer service), reporting progress as it goes. */
   pull(ref: string, opts?: PullOptions): Promise<void>;
+  /** Pushes the local image `local` (default `ref`) to `ref`, in the daemon (Transfer: image store → registry). */
+  push(ref: string, local?: string, opts?: PushOptions): Promise<void>;
+  /** Imports an image archive streamed to the daemon (Transfer: import stream → image store). */
+  importImages(archive: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<void>;
+  /** Exports images as an OCI layout tar streamed from the daemon to `sink` (Transfer: image store → export stream). */
+  exportImages(names: readonly string[], sink: (chunk: Uint8Array) => Promise<void> | void, opts?: ExportOptions): Promise<void>;
+  /** What `ctr images check` reports: content present for the platform, and unpacked or not. */
+  checkImages(filters?: readonly string[], opts?: CheckOptions): Promise<ImageCheck[]>;
+  /** Creates a container from an unpacked image, as `ctr run` does before starting it. */
+  newContainer(id: string, opts: NewContainerOptions): Promise<ContainerHandle>;
+  /** An existing container; NotFound if there is none. */
+  loadContainer(id: string, opts?: CallOptions): Promise<ContainerHandle>;
+  listContainers(filters?: readonly string[], opts?: CallOptions): Promise<ContainerRecord[]>;
+  /** Every task in the namespace (init processes). */
+  listTasks(opts?: CallOptions): Promise<TaskSummary[]>;
   close(): void;
+}
+
+/** A task as the tasks service lists it. */
+export interface TaskSummary {
+  readonly id: string;
+  readonly pid: number;
+  readonly status: ProcessStatusName;
+  readonly exitStatus: number;
 }
 
 export function createClient(opts: ClientOptions = {}): BerthClient {
   const address = opts.address ?? DEFAULT_ADDRESS;
   const target = address.startsWith("/") ? `unix://${address}` : address;
-  const channel = new grpc.Client(target, grpc.credentials.createInsecure());
+  // 4 MiB HTTP/2 windows, as the daemon's: with the 64 KiB default a 1 MiB message from the
+  // daemon (a content read, an export's data) waits for a dozen window updates.
+  const channel = new grpc.Client(target, grpc.credentials.createInsecure(), { "grpc-node.flow_control_window": 4 << 20 });
   return bindClient(channel, address, opts.namespace ?? DEFAULT_NAMESPACE, opts.timeoutMs);
 }
 
@@ -80,6 +112,23 @@ function bindClient(channel: grpc.Client, address: string, namespace: string, ti
     },
     subscribe: (filters, signal) => subscribe(events, filters, signal),
     pull: (ref, o) => pullImage(service, ref, o),
+    push: (ref, local, o) => pushImage(service, ref, local, o),
+    importImages: (archive, o) => importImages(service, archive, o),
+    exportImages: (names, sink, o) => exportImages(service, names, sink, o),
+    checkImages: (filters = [], o) => checkImages(service, filters, o),
+    newContainer: (id, o) => newContainer(service, o.namespace ?? namespace, id, o),
+    loadContainer: async (id, o) => {
+      await service(containersApi.Containers).get({ id }, o);
+      return containerHandle(service, id);
+    },
+    listContainers: async (filters = [], o) => {
+      const res = await service(containersApi.Containers).list({ filters: [...filters] }, o);
+      return res.containers.map(toContainerRecord);
+    },
+    listTasks: async (o) => {
+      const res = await service(tasksApi.Tasks).list({}, o);
+      return res.tasks.map((t) => ({ id: t.id || t.containerId, pid: t.pid, status: statusName(t.status), exitStatus: t.exitStatus }));
+    },
     close: () => channel.close(),
   };
 }

@@ -1,10 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { NAMESPACE_HEADER, fromGrpcStatus } from "@berth/core";
+import { LEASE_HEADER, NAMESPACE_HEADER, fromGrpcStatus } from "@berth/core";
 
-/** Per-call options: the namespace header, cancellation, and a deadline. */
+/** Per-call options: the namespace header, a lease, cancellation, and a deadline. */
 export interface CallOptions {
   namespace?: string;
+  /** Resources the call creates are held by this lease (containerd's `containerd-lease` header). */
+  lease?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -41,6 +43,7 @@ function callerFor(channel: grpc.Client, method: DescMethod, defaults: CallOptio
     const merged = { ...defaults, ...opts };
     const metadata = new grpc.Metadata();
     if (merged.namespace) metadata.set(NAMESPACE_HEADER, merged.namespace);
+    if (merged.lease) metadata.set(LEASE_HEADER, merged.lease);
     const callOpts: grpc.CallOptions = merged.timeoutMs ? { deadline: Date.now() + merged.timeoutMs } : {};
     return { metadata, callOpts, signal: merged.signal };
   };
@@ -113,3 +116,6 @@ function toBerthError(err: unknown) {
   const e = err as Partial<grpc.ServiceError>;
   return typeof e.code === "number" ? fromGrpcStatus(e.code, e.details ?? e.message ?? "", err) : fromGrpcStatus(2, String(err), err);
 }
+
+/** Makes a typed client for any service over one connection (BerthClient.service). */
+export type ServiceFactory = <S extends DescService>(service: S) => ServiceClient<S>;

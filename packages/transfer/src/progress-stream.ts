@@ -11,6 +11,8 @@ const EVENTS: Readonly<Record<BlobState, string>> = {
   exists: "already exists",
   unpacking: "unpacking",
   unpacked: "unpacked",
+  uploading: "uploading",
+  mounted: "mounted",
 };
 
 /**
@@ -36,7 +38,8 @@ export function progressSender(stream: Stream, intervalMs = 100) {
     event: (event: string, name = "") => send(event, name),
     blob(p: BlobProgress) {
       const now = Date.now();
-      if (p.state === "downloading" && now - (lastSent.get(p.digest) ?? 0) < intervalMs) return;
+      const bytesOnly = p.state === "downloading" || p.state === "uploading";
+      if (bytesOnly && now - (lastSent.get(p.digest) ?? 0) < intervalMs) return;
       lastSent.set(p.digest, now);
       send(EVENTS[p.state], p.digest, { progress: p.offset, total: p.total, desc: p });
     },

@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
 import {
-  isNotFound,
   notFound,
   type ContentStore,
   type Descriptor,
@@ -9,12 +7,15 @@ import {
   type LeaseManager,
   type OpContext,
 } from "@berth/core";
+import { distributionSourceKey, withRepository, type ImageOrigin } from "./distribution-source.js";
 import type { ImageSource, ProgressListener } from "./image-source.js";
+import { withLease } from "./lease.js";
 import { createLimiter } from "./limiter.js";
 import { blobKind } from "./media-types.js";
 import { childGcLabels, parseConfig, parseIndex, parseManifest, type PlatformDescriptor } from "./manifests.js";
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from "./platforms.js";
 import { readSmallBlob } from "./read-blob.js";
+import { saveImage } from "./save-image.js";
 import { storeBlob } from "./store-blob.js";
 import { unpackLayers, UNCOMPRESSED_LABEL, type UnpackTarget } from "./unpack.js";
 
@@ -43,9 +44,6 @@ export interface PullResult {
   readonly chainId?: string | undefined;
 }
 
-/** How long a pull's temporary lease protects what it fetched if the pull dies. */
-const PULL_LEASE_EXPIRY_MS = 24 * 3600 * 1000;
-
 /**
  * Pulls an image: index → manifests → config and layers, fetched concurrently into the content
  * store under a lease, each parent labelled with GC references to its children, layers
@@ -53,15 +51,22 @@ const PULL_LEASE_EXPIRY_MS = 24 * 3600 * 1000;
  * whose content is incomplete.
  */
 export async function pullImage(stores: PullStores, ctx: OpContext, source: ImageSource, opts: PullOptions = {}): Promise<PullResult> {
-  return withLease(stores.leases, ctx, async (leased) => {
+  const run = async (leased: OpContext): Promise<PullResult> => {
     const { name, descriptor: root } = await source.resolve(ctx.signal);
     const fetchLimited = createLimiter(opts.maxConcurrentDownloads ?? 3);
-    const fetch = (desc: Descriptor) => fetchLimited(() => storeBlob(stores.content, leased, source, desc, opts.onProgress));
+    const origin = source.origin;
+    const commitLabels = origin ? { [distributionSourceKey(origin.registry)]: origin.repository } : undefined;
+    const fetch = (desc: Descriptor) =>
+      fetchLimited(async () => {
+        const outcome = await storeBlob(stores.content, leased, source, desc, opts.onProgress, { labels: commitLabels });
+        if (outcome === "exists" && origin) await recordOrigin(stores.content, leased, desc.digest, origin);
+      });
     const pull = new PullRun(stores.content, leased, fetch, opts);
     const manifests = await pull.walk(root);
-    const image = await upsertImage(stores.images, ctx, { name, labels: { ...opts.labels }, target: root });
+    const image = await saveImage(stores.images, ctx, { name, labels: { ...opts.labels }, target: root });
     return { image, manifests: manifests.map((m) => m.manifest), chainId: manifests.find((m) => m.chainId)?.chainId };
-  });
+  };
+  return withLease(stores.leases, ctx, run, "pull");
 }
 
 interface FetchedManifest {
@@ -110,10 +115,13 @@ class PullRun {
   private async walkManifest(desc: PlatformDescriptor): Promise<FetchedManifest> {
     const manifest = parseManifest(await readSmallBlob(this.content, this.ctx, desc), desc.digest);
     await this.label(desc, [manifest.config, ...manifest.layers]);
+    // The config first: unpacking needs its diff IDs, and queued behind the layers it would
+    // hold the first unpack back until most of the image is downloaded.
+    const configFetch = this.fetch(manifest.config);
     const layerFetches = manifest.layers.map((layer) => this.fetch(layer));
     // Rejections are handled by whoever awaits first; keep Node from reporting them early.
-    for (const f of layerFetches) f.catch(() => undefined);
-    await this.fetch(manifest.config);
+    for (const f of [configFetch, ...layerFetches]) f.catch(() => undefined);
+    await configFetch;
     const unpack = this.opts.unpack;
     const forThisHost = desc.platform === undefined || this.opts.platform !== "all" || platformMatches(hostPlatform(), desc.platform);
     if (unpack === undefined || this.unpacked || !forThisHost) {
@@ -152,24 +160,9 @@ class PullRun {
   }
 }
 
-async function upsertImage(images: ImageStore, ctx: OpContext, image: Omit<Image, "createdAt" | "updatedAt">): Promise<Image> {
-  try {
-    await images.get(ctx, image.name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    return images.create(ctx, image);
-  }
-  return images.update(ctx, image, ["target", ...Object.keys(image.labels).map((k) => `labels.${k}`)]);
-}
-
-/** Runs `fn` under the caller's lease, or a temporary one that expires if the process dies. */
-async function withLease<T>(leases: LeaseManager, ctx: OpContext, fn: (ctx: OpContext) => Promise<T>): Promise<T> {
-  if (ctx.lease !== undefined) return fn(ctx);
-  const expire = new Date(Date.now() + PULL_LEASE_EXPIRY_MS).toISOString();
-  const lease = await leases.create(ctx, { id: `pull-${randomBytes(8).toString("hex")}`, labels: { "containerd.io/gc.expire": expire } });
-  try {
-    return await fn({ ...ctx, lease: lease.id });
-  } finally {
-    await leases.delete(ctx, lease.id).catch(() => undefined);
-  }
+/** Adds the repository to a blob's distribution-source label (a blob may come from several). */
+async function recordOrigin(content: ContentStore, ctx: OpContext, digest: string, origin: ImageOrigin): Promise<void> {
+  const key = distributionSourceKey(origin.registry);
+  const value = withRepository((await content.info(ctx, digest)).labels[key], origin.repository);
+  if (value !== undefined) await content.update(ctx, { digest, labels: { [key]: value } }, [`labels.${key}`]);
 }

@@ -11,6 +11,14 @@ import {
 } from "@berth/core";
 import type { BlobState, ImageSource, ProgressListener } from "./image-source.js";
 
+export interface StoreBlobOptions {
+  /** Labels the blob gets when this call commits it (a blob already stored keeps its own). */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/** stored: this call committed it; exists: the store had it, or another writer committed it first. */
+export type StoreOutcome = "stored" | "exists";
+
 /** Ingest refs are per digest, so a download interrupted by anything (even SIGKILL) resumes. */
 export function ingestRef(desc: Descriptor): string {
   return `remote-${desc.digest}`;
@@ -29,11 +37,15 @@ export async function storeBlob(
   source: ImageSource,
   desc: Descriptor,
   onProgress?: ProgressListener,
-): Promise<void> {
+  opts: StoreBlobOptions = {},
+): Promise<StoreOutcome> {
   const report = (offset: number, state: BlobState) =>
     onProgress?.({ digest: desc.digest, mediaType: desc.mediaType, offset, total: desc.size, state });
   const writer = await openWriter(content, ctx, desc, () => report(0, "waiting"));
-  if (writer === undefined) return report(desc.size, "exists");
+  if (writer === undefined) {
+    report(desc.size, "exists");
+    return "exists";
+  }
   let offset = 0;
   try {
     offset = await download(writer, source, desc, ctx.signal, (at) => report(at, "downloading"));
@@ -46,9 +58,12 @@ export async function storeBlob(
   report(offset, "verifying");
   const actual = writer.digest();
   try {
-    await writer.commit(desc.size, desc.digest);
+    await writer.commit(desc.size, desc.digest, opts.labels);
   } catch (err) {
-    if (isAlreadyExists(err)) return report(desc.size, "exists");
+    if (isAlreadyExists(err)) {
+      report(desc.size, "exists");
+      return "exists";
+    }
     if (isFailedPrecondition(err)) {
       // Bad bytes must not be resumed from: the next attempt starts from nothing. (Commit has
       // released the writer, whatever the outcome.)
@@ -59,7 +74,14 @@ export async function storeBlob(
     throw err;
   }
   report(desc.size, "done");
+  return "stored";
 }
+
+/**
+ * Bytes gathered before one write: fewer, larger writes, and the next batch arrives from the
+ * network while the previous one is written.
+ */
+const WRITE_BATCH = 1 << 20;
 
 /** Writes the rest of the blob; returns the offset reached. */
 async function download(
@@ -77,13 +99,40 @@ async function download(
   }
   if (offset === desc.size) return offset;
   progress(offset);
-  for await (const chunk of source.fetch(desc, { offset, signal })) {
-    if (offset + chunk.byteLength > desc.size) {
-      throw failedPrecondition(`blob ${desc.digest}: the source sent more than its ${desc.size} bytes`);
-    }
-    offset = await writer.write(chunk);
+  let received = offset;
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let writing: Promise<number> | undefined;
+  const flush = async () => {
+    if (writing !== undefined) offset = await writing;
+    writing = batchBytes === 0 ? undefined : writer.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes));
+    writing?.catch(() => undefined);
+    batch = [];
+    batchBytes = 0;
     progress(offset);
+  };
+  try {
+    for await (const chunk of source.fetch(desc, { offset, signal })) {
+      if (received + chunk.byteLength > desc.size) {
+        batch = [];
+        batchBytes = 0;
+        throw failedPrecondition(`blob ${desc.digest}: the source sent more than its ${desc.size} bytes`);
+      }
+      received += chunk.byteLength;
+      batch.push(chunk);
+      batchBytes += chunk.byteLength;
+      if (batchBytes >= WRITE_BATCH) await flush();
+    }
+  } catch (err) {
+    // Whatever arrived before the failure is kept, so the next attempt resumes after it.
+    await flush().then(flush, () => undefined).catch(() => undefined);
+    throw err;
+  } finally {
+    // The writer must be idle before it is closed.
+    if (writing !== undefined) await writing.catch(() => undefined);
   }
+  await flush(); // writes the last batch…
+  await flush(); // …and waits for it
   return offset;
 }
 

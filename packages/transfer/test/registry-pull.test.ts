@@ -152,7 +152,11 @@ describe("pullImage from a registry", () => {
     await holder.write(fixtureBlob("tiny", layer.digest));
     await holder.commit(layer.size, layer.digest);
     await pulling;
-    expect(states).toEqual(["waiting", "exists"]);
+    // Usually the retry finds the blob ("exists"); if it lands between the backend's commit and
+    // the namespace's record of it, it gets a writer that starts complete and commits that
+    // ("verifying", "done"). Either way not a byte is fetched.
+    expect(states[0]).toBe("waiting");
+    expect(["exists", "done"]).toContain(states.at(-1));
     expect(blobGets(proxy, layer.digest)).toHaveLength(0);
     expect((await backend.info(ctx, layer.digest)).size).toBe(layer.size);
   });

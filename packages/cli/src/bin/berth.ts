@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { classOf } from "@berth/core";
 import { runCli, UsageError } from "../main.js";
+import { processSignals } from "../signals.js";
+import { processTerminal } from "../terminal.js";
 
 const controller = new AbortController();
-process.once("SIGINT", () => controller.abort());
-process.once("SIGTERM", () => controller.abort());
+const signals = processSignals(process, controller);
+const terminal = processTerminal(process);
 
 runCli(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
@@ -12,6 +14,11 @@ runCli(process.argv.slice(2), {
   env: process.env,
   signal: controller.signal,
   tty: process.stdout.isTTY === true,
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  ...(terminal ? { terminal } : {}),
+  signals,
 }).then(
   (code) => process.exit(code),
   (err: unknown) => {

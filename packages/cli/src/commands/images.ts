@@ -6,12 +6,24 @@ import { UsageError } from "../usage-error.js";
 import { createProgressView } from "../progress-view.js";
 import { formatTable } from "../table.js";
 import type { CliIo } from "../cli-io.js";
+import { exportCommand, importCommand } from "./images-archive.js";
+import { checkCommand } from "./images-check.js";
+import { parsePlatformFlag, parseUser } from "./images-options.js";
+import { pushCommand } from "./images-push.js";
 
 const USAGE = `Usage: berth images COMMAND [options] [args]
 
 Commands:
   pull [--platform P]… [--all-platforms] [--plain-http] [--hosts-dir DIR] [--user USER[:PASS]]
        [--snapshotter NAME] [--skip-unpack] REF      pull in the daemon, with progress
+  push [--platform P]… [--plain-http] [--hosts-dir DIR] [--user USER[:PASS]] REF [LOCAL]
+                                                    push LOCAL (default REF) to the registry as REF
+  import [--base-name NAME] [--digests] [--index-name NAME] [--platform P] [--all-platforms]
+         [--snapshotter NAME] [--no-unpack] [--label K=V]… FILE|-
+                                                    import an OCI layout or docker-archive tar
+  export [--platform P]… [--all-platforms] [--skip-manifest-json] FILE|- REF…
+                                                    export images as an OCI layout tar
+  check [-q] [--snapshotter NAME] [FILTER…]         is each image's content there, is it unpacked
   ls [-q] [FILTER…]                                 list images (alias: list)
   rm NAME…                                          remove images (alias: remove, delete)
   tag [--force] SOURCE TARGET…                      name an image's target again
@@ -23,6 +35,14 @@ export async function imagesCommand(client: BerthClient, args: string[], io: Cli
   switch (sub) {
     case "pull":
       return pull(client, rest, io);
+    case "push":
+      return pushCommand(client, rest, io);
+    case "import":
+      return importCommand(client, rest, io);
+    case "export":
+      return exportCommand(client, rest, io);
+    case "check":
+      return checkCommand(client, rest, io);
     case "ls":
     case "list":
       return list(client, rest, io);
@@ -66,18 +86,6 @@ async function pull(client: BerthClient, args: string[], io: CliIo): Promise<num
   });
   view.done();
   return 0;
-}
-
-function parsePlatformFlag(spec: string): { os: string; architecture: string; variant?: string } {
-  const [os = "", architecture = "", variant] = spec.split("/");
-  if (os === "" || architecture === "") throw new UsageError(`--platform ${spec}: want os/arch[/variant]`);
-  return variant === undefined ? { os, architecture } : { os, architecture, variant };
-}
-
-function parseUser(user: string): { username: string; password: string } {
-  const colon = user.indexOf(":");
-  if (colon < 0) throw new UsageError("--user: give USER:PASSWORD (no prompt in this client)");
-  return { username: user.slice(0, colon), password: user.slice(colon + 1) };
 }
 
 async function list(client: BerthClient, args: string[], io: CliIo): Promise<number> {

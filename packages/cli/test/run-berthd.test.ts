@@ -1,0 +1,4 @@
+import { startBerthdTarget } from "./helpers/berthd-target.js";
+import { describeRunScenario } from "./run-scenario.js";
+
+describeRunScenario("berthd", startBerthdTarget);

@@ -1,0 +1,4 @@
+import { startContainerdTarget } from "./helpers/containerd-target.js";
+import { describeRunScenario } from "./run-scenario.js";
+
+describeRunScenario("Debian's containerd", startContainerdTarget);
