@@ -1,6 +1,8 @@
-// Garbage collection of 10 000 unreferenced content blobs, triggered by deleting their lease.
+// Garbage collection of 10 000 unreferenced content blobs, triggered by deleting their lease:
+// how long the collection takes, and how long it holds up metadata writes meanwhile.
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { hasPlugin } from "../lib/daemons.mjs";
 import { NotAvailable, rethrowUnimplemented } from "../lib/errors.mjs";
@@ -8,9 +10,9 @@ import { flushDisks, pool, runOk } from "../lib/proc.mjs";
 
 const NS = "berth-bench-gc";
 
-async function services(daemon) {
+async function services(daemon, ns = NS) {
   const { contentApi, leasesApi } = await import("@berth/api");
-  const client = await daemon.client(NS);
+  const client = await daemon.client(ns);
   return { content: client.service(contentApi.Content), leases: client.service(leasesApi.Leases), WriteAction: contentApi.WriteAction };
 }
 
@@ -26,6 +28,26 @@ async function* once(msg) {
 
 const objects = (ctx) => (ctx.smoke ? 1000 : 10000);
 
+/**
+ * Runs `probe` back to back until `done` settles; resolves with the longest single probe in ms.
+ * What a client sees of a pause: a call that arrives while the daemon cannot serve it waits.
+ */
+async function longestWhile(done, probe) {
+  let finished = false;
+  const stop = done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  let longest = 0;
+  for (let i = 0; !finished; i++) {
+    const t0 = performance.now();
+    await probe(i);
+    longest = Math.max(longest, performance.now() - t0);
+  }
+  await stop;
+  return longest;
+}
+
 export default {
   id: "gc-10k",
   title: "GC of 10,000 objects",
@@ -34,10 +56,17 @@ export default {
     "service, each first added to one lease with Leases.AddResource so that no background collection can take them early. " +
     "The timed part is Leases.Delete(lease, sync=true): the daemon drops the lease and runs a full garbage collection before " +
     "answering, which must remove every blob's metadata and file. The harness checks the store holds 10 000 blobs before and " +
-    "none after. A daemon without an io.containerd.gc.v1 plugin (introspection) is n/a. The floor is `rm -rf` of a directory holding the same number of equally small files.",
-  metrics: [{ key: "s", unit: "s", better: "lower" }],
+    "none after. While the delete runs, a second client creates leases back to back (Leases.Create, a metadata write): " +
+    "the longest of those calls is the pause the collection imposes on writers (containerd blocks writers while it marks " +
+    "and sweeps; Berth while it sweeps). A daemon without an io.containerd.gc.v1 plugin (introspection) is n/a. The floor " +
+    "is `rm -rf` of a directory holding the same number of equally small files, and the longest small write + fsync to " +
+    "the same disk meanwhile.",
+  metrics: [
+    { key: "s", unit: "s", better: "lower" },
+    { key: "pause", title: "longest metadata write during that GC", unit: "ms", better: "lower" },
+  ],
   runs: { full: 3, smoke: 1 },
-  floorLabel: "`rm -rf` of as many small files",
+  floorLabel: "`rm -rf` of as many small files; a small fsynced write meanwhile",
   async prepare(ctx, daemon) {
     // Without a collector a synchronous lease delete has nothing to wait for: n/a, not a failure.
     if (!(await hasPlugin(daemon, "io.containerd.gc.v1"))) {
@@ -65,12 +94,18 @@ export default {
       const before = await countBlobs(content);
       if (before !== n) throw new Error(`store holds ${before} blobs before GC, expected ${n}`);
       await flushDisks();
+      // The probe's own connection, so its calls do not queue behind the delete on one channel.
+      const probes = (await services(daemon, `${NS}-probe`)).leases;
       const t0 = performance.now();
-      await leases.delete({ id: lease, sync: true });
-      const s = (performance.now() - t0) / 1000;
+      const deleted = leases.delete({ id: lease, sync: true });
+      const [s, pause] = await Promise.all([
+        deleted.then(() => (performance.now() - t0) / 1000),
+        longestWhile(deleted, (i) => probes.create({ id: `${tag}-probe-${i}`, labels: {} })),
+      ]);
       const after = await countBlobs(content);
       if (after !== 0) throw new Error(`${after} of ${n} blobs left after a synchronous GC`);
-      return s;
+      for (const { id } of (await probes.list({ filters: [] })).leases) await probes.delete({ id });
+      return { s, pause };
     } catch (err) {
       rethrowUnimplemented(err);
     }
@@ -81,6 +116,14 @@ export default {
     mkdirSync(dir, { recursive: true });
     for (let j = 0; j < n; j++) writeFileSync(join(dir, String(j).padStart(6, "0")), `berth-bench gc floor ${j}\n`);
     await flushDisks();
-    return (await runOk("rm", ["-rf", dir])).ms / 1000;
+    const removed = runOk("rm", ["-rf", dir]);
+    const probe = join(ctx.tmp, `gc-floor-probe-${i}`);
+    const pause = await longestWhile(removed, async () => {
+      const file = await open(probe, "w");
+      await file.write("probe\n");
+      await file.sync();
+      await file.close();
+    });
+    return { s: (await removed).ms / 1000, pause };
   },
 };

@@ -3,6 +3,7 @@ import type { Server as HttpServer } from "node:http";
 import * as grpc from "@grpc/grpc-js";
 import {
   EventPlugin,
+  GcPlugin,
   GrpcPlugin,
   decodePluginConfigs,
   defaultServerConfig,
@@ -16,6 +17,7 @@ import {
 import { serverPlugins } from "./builtin/plugins.js";
 import { createGrpcMetrics } from "./metrics/grpc-metrics.js";
 import { serveMetrics } from "./metrics/metrics-server.js";
+import { registerGcMetrics } from "./metrics/gc-metrics.js";
 import { MetricsRegistry } from "./metrics/registry.js";
 import { createGrpcServer } from "./server/grpc-server.js";
 import { serveShimEvents } from "./server/ttrpc-server.js";
@@ -96,6 +98,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     registry.gauge("berth_plugin_status", "1 for each plugin, labelled with its load status (ok, error, skip).", () =>
       plugins.statuses().map((s) => [{ type: s.type, id: s.id, status: s.state }, 1]),
     );
+    registerGcMetrics(registry, () => plugins.all(GcPlugin).values());
     const bindings = [...plugins.all(GrpcPlugin).values()].flatMap((service) => service.bindings);
     const shutdown = new AbortController();
     const server = createGrpcServer(bindings, {

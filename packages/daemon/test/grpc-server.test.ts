@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthApi, namespacesApi } from "@berth/api";
-import { BerthError, GrpcPlugin, bindService, definePlugin, requireNamespace, type ErrorClass } from "@berth/core";
+import { BerthError, GcPlugin, GrpcPlugin, bindService, definePlugin, requireNamespace, type ErrorClass, type GcMetrics } from "@berth/core";
 import { createClient } from "@berth/client";
 import { startTestDaemon, type TestDaemon } from "./helpers.js";
 
@@ -33,12 +33,29 @@ const probe = definePlugin({
   }),
 });
 
+// A stand-in collector with known totals, to see them rendered under containerd's metric names.
+const collectorMetrics: GcMetrics = {
+  collections: { success: 3, fail: 1 },
+  seconds: { sum: 0.25, count: 3, last: 0.05 },
+  lastPauseMs: 12,
+  removed: { images: 1, leases: 2, content: 7, ingests: 0, snapshots: 4 },
+  reclaimed: { blobs: 7, ingests: 0, snapshots: 4 },
+};
+const collector = definePlugin({
+  type: GcPlugin,
+  id: "scheduler",
+  init: () => ({
+    collect: () => Promise.reject(new Error("not in this test")),
+    metrics: () => collectorMetrics,
+  }) as never,
+});
+
 describe("gRPC server", () => {
   let t: TestDaemon;
   let metricsAddress: string;
   beforeAll(async () => {
     metricsAddress = `127.0.0.1:${20000 + Math.floor(Math.random() * 20000)}`;
-    t = await startTestDaemon([probe], (c) => {
+    t = await startTestDaemon([probe, collector], (c) => {
       c.metrics.address = metricsAddress;
       c.grpc.tcpAddress = "127.0.0.1:0";
     });
@@ -119,6 +136,10 @@ describe("gRPC server", () => {
     expect(text).toMatch(/grpc_server_handled_total\{grpc_code="NotFound",grpc_method="Get",grpc_service="containerd.services.namespaces.v1.Namespaces"/);
     expect(text).toMatch(/grpc_server_handling_seconds_bucket\{.*le="\+Inf"\} [1-9]/);
     expect(text).toContain('berth_plugin_status{id="exchange",status="ok",type="io.containerd.event.v1"} 1');
+    expect(text).toContain('containerd_gc_collections{status="success"} 3');
+    expect(text).toContain('containerd_gc_gc_seconds_sum{} 0.25');
+    expect(text).toContain('berth_gc_last_pause_seconds{} 0.012');
+    expect(text).toContain('berth_gc_removed{kind="backend_blobs"} 7');
     expect((await fetch(`http://${metricsAddress}/other`)).status).toBe(404);
   });
 });

@@ -193,6 +193,7 @@ export function createContainerStore(db: MetaDb): ContainerStore {
       db.update((tx) => {
         if (!tx.has(containerKey(ns, id))) throw notFound(`container ${JSON.stringify(id)} not found`);
         tx.remove(containerKey(ns, id));
+        tx.markDirty();
       });
     },
   };

@@ -40,7 +40,7 @@ export type ContentSharingPolicy = "shared" | "isolated";
 
 const SHAREABLE_NAMESPACE_LABEL = "containerd.io/namespace.shareable";
 
-/** containerd's lifetime for an ingest no lease holds (for the collector to come). */
+/** containerd's lifetime for an ingest no lease holds; after it the collector removes the ingest. */
 const UNLEASED_INGEST_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Filter fields for walk: digest, size, labels.<k>. */
@@ -148,6 +148,7 @@ export function createNamespacedContentStore(
         if (!tx.has(blobKey(ns, digest))) throw notFound(`content digest ${digest} not found`);
         tx.remove(blobKey(ns, digest));
         releaseFromLease(tx, ns, ctx.lease, "content", digest);
+        tx.markDirty({ blob: digest });
       });
     },
 
@@ -255,6 +256,8 @@ export function createNamespacedContentStore(
       db.update((tx) => {
         if (tx.get<IngestRecord>(ingestKey(ns, ref))?.backendRef === record.backendRef) tx.remove(ingestKey(ns, ref));
         releaseFromLease(tx, ns, ctx.lease, "ingests", ref);
+        // The blob a shared ingest was to own may have no owner left.
+        if (record.shared) tx.markDirty({ blob: record.shared.digest });
       });
     },
   };

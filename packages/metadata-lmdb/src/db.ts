@@ -1,6 +1,7 @@
 import { internal, unavailable } from "@berth/core";
-import { open, type Key as LmdbKey, type RootDatabase } from "lmdb";
+import { open, type Key as LmdbKey, type RootDatabase, type Transaction } from "lmdb";
 import { hasPrefix, type Key } from "./keys.js";
+import { MutationLog, type DirtyBackend } from "./mutation-log.js";
 
 export interface Entry<T> {
   readonly key: Key;
@@ -23,6 +24,19 @@ export interface WriteTx extends ReadTx {
   remove(key: Key): void;
   /** Removes every key extending `prefix`. */
   removeAll(prefix: Key): void;
+  /**
+   * Records that this mutation deleted something, so a collection may now find objects
+   * unreferenced (containerd's dirty count); `backend` names a backend that may now hold data
+   * no record names. Counted only if the transaction commits.
+   */
+  markDirty(backend?: DirtyBackend): void;
+}
+
+/** The database as it was when the snapshot was taken, however long it is read; `done` releases it. */
+export interface ReadSnapshot extends ReadTx {
+  /** Entries under `prefix`, lazily: a caller may yield to the event loop between them. */
+  entries<T>(prefix: Key): Generator<Entry<T>>;
+  done(): void;
 }
 
 const asKey = (key: Key) => key as unknown as LmdbKey;
@@ -48,6 +62,8 @@ function unstorable(key: Key): boolean {
  */
 export class MetaDb implements ReadTx {
   readonly #env: RootDatabase;
+  /** Deletions, dirty backends and written keys, for garbage collection. */
+  readonly mutations = new MutationLog();
   #closing: Promise<void> | undefined;
 
   private constructor(env: RootDatabase) {
@@ -97,11 +113,14 @@ export class MetaDb implements ReadTx {
    * nothing `fn` wrote remains. Deliberately transactionSync, not lmdb's async `transaction`:
    * an async transaction batches callbacks together and does not undo the writes of a callback
    * that throws. `fn` must not be async: lmdb would keep the write transaction open on the main
-   * thread until the promise settles.
+   * thread until the promise settles. `silent`: listeners are not told and marks are dropped
+   * (the garbage collector's sweep).
    */
-  update<R>(fn: (tx: WriteTx) => R): R {
+  update<R>(fn: (tx: WriteTx) => R, opts: { readonly silent?: boolean } = {}): R {
     this.#checkOpen();
     const env = this.#env;
+    const mutations = this.mutations;
+    const marks: (DirtyBackend | undefined)[] = [];
     const tx: WriteTx = {
       get: (key) => this.get(key),
       has: (key) => this.has(key),
@@ -109,12 +128,16 @@ export class MetaDb implements ReadTx {
       any: (prefix) => this.any(prefix),
       put: (key, value) => {
         env.put(asKey(key), value);
+        if (mutations.recording) mutations.written(key);
       },
       remove: (key) => {
         env.remove(asKey(key));
       },
       removeAll: (prefix) => {
         for (const { key } of this.list(prefix)) env.remove(asKey(key));
+      },
+      markDirty: (backend) => {
+        marks.push(backend);
       },
     };
     let result: R | undefined;
@@ -125,7 +148,34 @@ export class MetaDb implements ReadTx {
       }
       // Return nothing: a thenable returned here would make lmdb defer the commit.
     });
+    // The collector's own sweep is no mutation to schedule a collection for.
+    if (!opts.silent) mutations.committed(marks);
     return result as R;
+  }
+
+  /** A consistent view of the database as of now, for a reader that yields between reads (the collector's mark). */
+  snapshot(): ReadSnapshot {
+    this.#checkOpen();
+    const env = this.#env;
+    const transaction: Transaction = env.useReadTransaction();
+    const get = <T>(key: Key): T | undefined =>
+      unstorable(key) ? undefined : (env.get(asKey(key), { transaction }) as T | undefined);
+    function* entries<T>(prefix: Key): Generator<Entry<T>> {
+      if (unstorable(prefix)) return;
+      for (const { key, value } of env.getRange({ start: asKey(prefix), transaction })) {
+        const k = key as unknown as Key;
+        if (!hasPrefix(k, prefix)) return;
+        yield { key: k, value: value as T };
+      }
+    }
+    return {
+      get,
+      has: (key) => get(key) !== undefined,
+      entries,
+      list: <T>(prefix: Key) => [...entries<T>(prefix)],
+      any: (prefix) => !entries(prefix).next().done,
+      done: () => transaction.done(),
+    };
   }
 
   /** After close, lmdb would fail with its own errors; callers get a clean Unavailable instead. */

@@ -33,7 +33,8 @@ export interface UnreferencedContent {
 }
 
 /**
- * What the future garbage collector may remove from the backend; removes nothing itself.
+ * What a collector may remove from the backend; removes nothing itself (the collector's own
+ * backend sweep is gc-backends.ts, which decides per batch, gated against writers).
  * Deleting content in a namespace only drops that namespace's ownership (as in containerd), so
  * bytes nobody owns stay in the backend until a collector asks this.
  *

@@ -158,6 +158,7 @@ export function createImageStore(db: MetaDb): ImageStore {
         if (!tx.has(imageKey(ns, name))) throw notFound(`image ${JSON.stringify(name)} not found`);
         releaseFromLease(tx, ns, ctx.lease, "images", name);
         tx.remove(imageKey(ns, name));
+        tx.markDirty();
       });
     },
   };

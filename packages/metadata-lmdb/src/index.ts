@@ -6,5 +6,6 @@ export { openMetadataStore } from "./store.js";
 export type { LmdbMetadataStore, MetadataStoreOptions } from "./store.js";
 export type { ContentSharingPolicy } from "./content.js";
 export type { UnreferencedContent } from "./gc.js";
+export type { LmdbCollector } from "./gc-collector.js";
 export { MIGRATIONS, SCHEMA_VERSION, type Migration } from "./migrations.js";
 export { lmdbMetadataPlugin, METADATA_FILE } from "./plugin.js";

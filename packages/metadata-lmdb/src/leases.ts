@@ -101,13 +101,14 @@ export function createLeaseManager(db: MetaDb): LeaseManager {
       return toLease(id, record);
     },
 
-    /** `sync` has nothing to wait for until a garbage collector exists. */
+    /** `sync` is the caller's to honour: a scheduler (io.containerd.gc.v1) sits above this store, so the service waits for it. */
     async delete(ctx, id) {
       const ns = namespaceOf(ctx);
       db.update((tx) => {
         if (!tx.has(leaseKey(ns, id))) throw notFound(`lease ${JSON.stringify(id)} not found`);
         tx.remove(leaseKey(ns, id));
         tx.removeAll(leaseResourcesPrefix(ns, id));
+        tx.markDirty();
       });
     },
 
@@ -135,6 +136,7 @@ export function createLeaseManager(db: MetaDb): LeaseManager {
       db.update((tx) => {
         requireLease(tx, ns, leaseId);
         tx.remove(leaseResourceKey(ns, leaseId, type, id));
+        tx.markDirty();
       });
     },
 

@@ -110,6 +110,7 @@ export function createNamespaceStore(db: MetaDb): NamespaceStore {
         // Only unfinished ingests can be left: their backend data is left to garbage collection.
         tx.removeAll(namespaceObjectsPrefix(name));
         tx.remove(namespaceKey(name));
+        tx.markDirty({ ingests: true });
       });
     },
   };

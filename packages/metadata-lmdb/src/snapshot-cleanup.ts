@@ -22,7 +22,7 @@ export function referencedBackendKeys(db: MetaDb, snapshotter: string): Set<stri
 }
 
 /** Deepest first, so a snapshot goes before its parent (backends refuse to remove a parent). */
-function childrenFirst(all: readonly SnapshotInfo[], chosen: readonly SnapshotInfo[]): SnapshotInfo[] {
+export function childrenFirst(all: readonly SnapshotInfo[], chosen: readonly SnapshotInfo[]): SnapshotInfo[] {
   const byName = new Map(all.map((i) => [i.name, i]));
   const depths = new Map<string, number>();
   const depth = (name: string, seen = new Set<string>()): number => {

@@ -33,6 +33,12 @@ export interface NamespacedSnapshotterOptions {
   readonly name: string;
   readonly backend: Snapshotter;
   readonly log: Logger;
+  /**
+   * Where backend keys being created (not yet recorded) are kept, so that whoever prunes
+   * unreferenced backend snapshots (cleanup here, the garbage collector) leaves them alone.
+   * Default: a set of this snapshotter's own.
+   */
+  readonly creating?: Set<string>;
 }
 
 export const toSnapshotInfo = (name: string, r: SnapshotRecord): SnapshotInfo => ({
@@ -110,7 +116,7 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
   const { db, name: snapshotter, backend, log } = opts;
   const resourceType = snapshotResourceType(snapshotter);
   // Backend keys created but not yet recorded: cleanup must not take them for orphans.
-  const creating = new Set<string>();
+  const creating = opts.creating ?? new Set<string>();
 
   const resolve = (ns: string, key: string): SnapshotRecord => {
     const record = visibleSnapshot(db, ns, snapshotter, key);
@@ -336,6 +342,8 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
         if (record.parent !== "") tx.remove(snapshotChildKey(ns, snapshotter, record.parent, key));
         tx.remove(snapshotKey(ns, snapshotter, key));
         releaseFromLease(tx, ns, ctx.lease, resourceType, key);
+        // The backend snapshot goes just below; if that fails, the collector's sweep retries it.
+        tx.markDirty({ snapshotter });
         return record.backendKey;
       });
       await removeBackend(backendKey, "removed");

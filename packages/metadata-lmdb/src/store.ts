@@ -3,8 +3,10 @@ import { dirname } from "node:path";
 import { silentLogger, type ContentStore, type Logger, type MetadataStore, type OpContext, type Snapshotter } from "@berth/core";
 import { createContainerStore } from "./containers.js";
 import { createNamespacedContentStore, type ContentSharingPolicy } from "./content.js";
+import { ContentGate, gateContent } from "./content-gate.js";
 import { MetaDb } from "./db.js";
 import { InFlightCommits, findUnreferencedContent, type UnreferencedContent } from "./gc.js";
+import { createLmdbCollector, type LmdbCollector } from "./gc-collector.js";
 import { createImageStore } from "./images.js";
 import { createLeaseManager } from "./leases.js";
 import { MIGRATIONS, runMigrations, type Migration } from "./migrations.js";
@@ -24,6 +26,11 @@ export interface MetadataStoreOptions {
   readonly snapshotters?: ReadonlyMap<string, Snapshotter>;
   /** The migration list; tests substitute their own. Default: this build's. */
   readonly migrations?: readonly Migration[];
+  /**
+   * The garbage collector's clock, in ms since the epoch: what `containerd.io/gc.expire`
+   * labels and ingest expiries are compared with. Default: Date.now.
+   */
+  readonly clock?: () => number;
 }
 
 export interface LmdbMetadataStore extends MetadataStore {
@@ -31,6 +38,8 @@ export interface LmdbMetadataStore extends MetadataStore {
   readonly schemaVersion: number;
   /** Backend blobs and ingests no namespace refers to, for a garbage collector; see gc.ts. */
   unreferencedContent(ctx?: OpContext): Promise<UnreferencedContent>;
+  /** Mark and sweep over this store and its backends (gc-collector.ts). */
+  readonly collector: LmdbCollector;
   /** Closes the lmdb environment; the store is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -59,21 +68,34 @@ export async function openMetadataStore(
     throw err;
   }
   const inFlight = new InFlightCommits();
+  const gate = new ContentGate();
+  const creating = new Map([...backends.keys()].map((name) => [name, new Set<string>()]));
+  const collector = createLmdbCollector({
+    db,
+    content: { backend, gate, inFlight },
+    snapshotters: new Map([...backends].map(([name, snapshots]) => [name, { backend: snapshots, creating: creating.get(name)! }])),
+    log: log.with({ component: "gc" }),
+    clock: opts.clock ?? Date.now,
+  });
   return {
     schemaVersion,
     namespaces: createNamespaceStore(db),
     images: createImageStore(db),
     containers: createContainerStore(db),
     leases: createLeaseManager(db),
-    content: createNamespacedContentStore(db, backend, opts.contentSharingPolicy ?? "shared", inFlight),
+    content: createNamespacedContentStore(db, gateContent(backend, gate), opts.contentSharingPolicy ?? "shared", inFlight),
     snapshotters: new Map(
       [...backends].map(([name, snapshots]) => [
         name,
-        createNamespacedSnapshotter({ db, name, backend: snapshots, log: log.with({ snapshotter: name }) }),
+        createNamespacedSnapshotter({ db, name, backend: snapshots, log: log.with({ snapshotter: name }), creating: creating.get(name)! }),
       ]),
     ),
     // The backend ignores namespaces; the context only carries the signal.
     unreferencedContent: (ctx = { namespace: "" }) => findUnreferencedContent(db, backend, inFlight, ctx),
-    close: () => db.close(),
+    collector,
+    close: async () => {
+      await collector.close();
+      await db.close();
+    },
   };
 }

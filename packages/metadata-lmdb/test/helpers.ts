@@ -12,6 +12,11 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
+/** Runs `fn` after the test, before what was registered earlier (cleanups run in reverse). */
+export function afterThisTest(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
 /** A fresh directory removed after the test. */
 export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "berth-meta-"));

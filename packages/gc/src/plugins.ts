@@ -1,0 +1,2 @@
+// What berthd loads from this package ("berth": { "plugins": "./dist/plugins.js" }): registrations only.
+export { gcSchedulerPlugin } from "./plugin.js";
