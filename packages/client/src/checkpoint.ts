@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { containersApi, contentApi, diffApi, imagesApi, leasesApi, packAny, runcOptions, snapshotsApi, taskTypes, tasksApi } from "@berth/api";
 import { invalidArgument } from "@berth/core";
+import { hostPlatform } from "@berth/image-spec";
 import { writeContentBlob } from "./content-blob.js";
-import { hostPlatform } from "./image-manifests.js";
 import type { CallOptions, ServiceFactory } from "./service-client.js";
 
 export interface CheckpointOptions extends CallOptions {

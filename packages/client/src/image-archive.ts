@@ -1,6 +1,6 @@
 import { packAny, streamingApi, transferApi, transferTypes } from "@berth/api";
+import { hostPlatform } from "@berth/image-spec";
 import type { Service } from "./pull.js";
-import { hostPlatform } from "./image-manifests.js";
 import { openProgressStream, openStream, receiveBytes, sendBytes, type TransferProgress } from "./transfer-streams.js";
 
 type PlatformSpec = { os: string; architecture: string; variant?: string | undefined };

@@ -1,7 +1,7 @@
 import { contentApi, imagesApi, snapshotsApi } from "@berth/api";
 import { invalidArgument, isNotFound, type Descriptor } from "@berth/core";
+import { blobKind, hostPlatform, parseConfig, parseIndex, parseManifest, platformMatches, topChainId, type ImageManifest, type Platform } from "@berth/image-spec";
 import { readContentBlob } from "./content-blob.js";
-import { hostPlatform, manifestKind, parseImageConfig, parseIndexEntries, platformMatches, topChainId, type Platform } from "./image-manifests.js";
 import type { Service } from "./pull.js";
 import type { CallOptions, ServiceClient } from "./service-client.js";
 
@@ -59,9 +59,9 @@ export async function checkImages(service: Service, filters: readonly string[], 
 }
 
 /** The platform's manifest below `desc`, read from content; undefined when a blob on the way, or the platform, is missing. */
-async function platformManifest(content: Content, desc: Descriptor, platform: Platform, opts: CallOptions, depth = 0): Promise<{ config: Descriptor; layers: Descriptor[] } | undefined> {
-  const kind = manifestKind(desc.mediaType);
-  if (kind === "other" || depth > 4) throw invalidArgument(`${desc.digest} is a ${desc.mediaType}, not an image index or manifest`);
+async function platformManifest(content: Content, desc: Descriptor, platform: Platform, opts: CallOptions, depth = 0): Promise<ImageManifest | undefined> {
+  const kind = blobKind(desc.mediaType);
+  if ((kind !== "index" && kind !== "manifest") || depth > 4) throw invalidArgument(`${desc.digest} is a ${desc.mediaType}, not an image index or manifest`);
   let bytes: Uint8Array;
   try {
     bytes = await readContentBlob(content, desc.digest, opts);
@@ -70,14 +70,13 @@ async function platformManifest(content: Content, desc: Descriptor, platform: Pl
     throw err;
   }
   if (kind === "manifest") return parseManifest(bytes, desc.digest);
-  const match = parseIndexEntries(bytes, desc.digest).find((m) => manifestKind(m.mediaType) !== "other" && (!m.platform || platformMatches(platform, m.platform)));
+  const match = parseIndex(bytes, desc.digest).manifests.find((m) => isManifestOrIndex(m.mediaType) && (!m.platform || platformMatches(platform, m.platform)));
   return match === undefined ? undefined : platformManifest(content, match, platform, opts, depth + 1);
 }
 
-function parseManifest(bytes: Uint8Array, digest: string): { config: Descriptor; layers: Descriptor[] } {
-  const v = JSON.parse(Buffer.from(bytes).toString("utf8")) as { config?: Descriptor; layers?: Descriptor[] };
-  if (v.config === undefined || !Array.isArray(v.layers)) throw invalidArgument(`manifest ${digest} has no config or layers`);
-  return { config: v.config, layers: v.layers };
+function isManifestOrIndex(mediaType: string): boolean {
+  const kind = blobKind(mediaType);
+  return kind === "index" || kind === "manifest";
 }
 
 async function exists(content: Content, digest: string, opts: CallOptions): Promise<boolean> {
@@ -92,7 +91,7 @@ async function exists(content: Content, digest: string, opts: CallOptions): Prom
 
 /** As containerd: the snapshot named by the chain ID of the config's diff IDs exists. */
 async function isUnpacked(content: Content, snapshots: ServiceClient<typeof snapshotsApi.Snapshots>, config: Descriptor, snapshotter: string, opts: CallOptions): Promise<boolean> {
-  const { rootfs } = parseImageConfig(await readContentBlob(content, config.digest, opts), config.digest);
+  const { rootfs } = parseConfig(await readContentBlob(content, config.digest, opts), config.digest);
   const chainId = topChainId(rootfs.diff_ids);
   if (chainId === undefined) return false;
   try {

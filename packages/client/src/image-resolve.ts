@@ -1,19 +1,8 @@
 import { contentApi, imagesApi } from "@berth/api";
 import { notFound, type Descriptor } from "@berth/core";
+import { blobKind, formatPlatform, hostPlatform, parseConfig, parseIndex, parseManifest, platformMatches, topChainId, type ImageConfig, type Platform } from "@berth/image-spec";
 import type { ImageConfig as RunConfig } from "@berth/oci";
 import { readContentBlob } from "./content-blob.js";
-import {
-  formatPlatform,
-  hostPlatform,
-  manifestKind,
-  parseImageConfig,
-  parseIndexEntries,
-  parseManifestConfig,
-  platformMatches,
-  topChainId,
-  type ImageConfigBlob,
-  type Platform,
-} from "./image-manifests.js";
 import type { CallOptions, ServiceClient, ServiceFactory } from "./service-client.js";
 
 /** An image record with what running it needs: its manifest for a platform, config and rootfs chain. */
@@ -22,7 +11,7 @@ export interface ResolvedImage {
   readonly labels: Readonly<Record<string, string>>;
   readonly target: Descriptor;
   readonly manifest: Descriptor;
-  readonly config: ImageConfigBlob;
+  readonly config: ImageConfig;
   /** The image config's `config` section, as @berth/oci's withImageConfig reads it. */
   readonly runConfig: RunConfig;
   readonly diffIds: readonly string[];
@@ -44,8 +33,8 @@ export async function resolveImage(service: ServiceFactory, name: string, opts: 
   if (!image?.target) throw notFound(`image "${name}": no target`);
   const target: Descriptor = { mediaType: image.target.mediaType, digest: image.target.digest, size: Number(image.target.size) };
   const manifest = await manifestFor(content, target, opts.platform ?? hostPlatform(), opts);
-  const configDesc = parseManifestConfig(await readContentBlob(content, manifest.digest, opts), manifest.digest);
-  const config = parseImageConfig(await readContentBlob(content, configDesc.digest, opts), configDesc.digest);
+  const configDesc = parseManifest(await readContentBlob(content, manifest.digest, opts), manifest.digest).config;
+  const config = parseConfig(await readContentBlob(content, configDesc.digest, opts), configDesc.digest);
   const chainId = topChainId(config.rootfs.diff_ids);
   if (chainId === undefined) throw notFound(`image "${name}" has no layers`);
   return { name: image.name, labels: image.labels, target, manifest, config, runConfig: config.config ?? {}, diffIds: config.rootfs.diff_ids, chainId };
@@ -53,13 +42,13 @@ export async function resolveImage(service: ServiceFactory, name: string, opts: 
 
 /** The manifest for `platform`: the target itself, or the first matching entry of an index (nested ones too). */
 async function manifestFor(content: Content, desc: Descriptor, platform: Platform, opts: CallOptions, depth = 0): Promise<Descriptor> {
-  switch (manifestKind(desc.mediaType)) {
+  switch (blobKind(desc.mediaType)) {
     case "manifest":
       return desc;
     case "index": {
       if (depth > 4) throw notFound(`image index ${desc.digest} nests too deep`);
-      const entries = parseIndexEntries(await readContentBlob(content, desc.digest, opts), desc.digest);
-      const match = entries.find((m) => manifestKind(m.mediaType) !== "other" && (!m.platform || platformMatches(platform, m.platform)));
+      const entries = parseIndex(await readContentBlob(content, desc.digest, opts), desc.digest).manifests;
+      const match = entries.find((m) => (blobKind(m.mediaType) === "index" || blobKind(m.mediaType) === "manifest") && (!m.platform || platformMatches(platform, m.platform)));
       if (!match) throw notFound(`image index ${desc.digest} has no manifest for ${formatPlatform(platform)}`);
       return manifestFor(content, match, platform, opts, depth + 1);
     }

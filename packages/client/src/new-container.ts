@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { containersApi, leasesApi, runcOptions, snapshotsApi, packAny } from "@berth/api";
 import { alreadyExists, failedPrecondition, isAlreadyExists, isNotFound, type Mount } from "@berth/core";
+import type { Platform } from "@berth/image-spec";
 import { withMounts } from "@berth/mount";
 import {
   generateSpecFor,
@@ -17,7 +18,6 @@ import {
   withUser,
   type SpecOpt,
 } from "@berth/oci";
-import type { Platform } from "./image-manifests.js";
 import { containerHandle, type AnyMessage, type ContainerHandle } from "./container.js";
 import { resolveImage, type ResolvedImage } from "./image-resolve.js";
 import { readonlyMounts } from "./readonly-mounts.js";

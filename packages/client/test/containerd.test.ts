@@ -3,7 +3,7 @@
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, type BerthClient } from "../src/index.js";
-import { startPrivateContainerd, TINY, type PrivateContainerd } from "./helpers/private-containerd.js";
+import { startContainerdWithTiny, TINY, type ContainerdWithTiny } from "./helpers/containerd-with-tiny.js";
 
 function collect() {
   const stream = new PassThrough();
@@ -13,10 +13,10 @@ function collect() {
 }
 
 describe("client containers and tasks against Debian's containerd", () => {
-  let ctd: PrivateContainerd;
+  let ctd: ContainerdWithTiny;
   let client: BerthClient;
   beforeAll(async () => {
-    ctd = await startPrivateContainerd();
+    ctd = await startContainerdWithTiny();
     client = createClient({ address: ctd.address, namespace: ctd.namespace });
   }, 120_000);
   afterAll(async () => {

@@ -2,8 +2,8 @@
  * @berth/testing: what Berth's tests share. Everything here runs for real: the fixture images
  * from ../shared/fixtures, Debian's docker-registry with images pushed by skopeo, a proxy that
  * counts bytes and breaks connections on demand, certificates and a token server for
- * authenticated registries, and berthd in this process in a temp dir. Missing tools or root
- * fail a test with what to install; nothing skips.
+ * authenticated registries, Debian's containerd on a private root and socket, and berthd in this
+ * process in a temp dir. Missing tools or root fail a test with what to install; nothing skips.
  *
  * It depends only on @berth/core and @berth/mount (whose own tests therefore cannot use it):
  * the daemon is started by a function the test passes in, so any package's tests may use this
@@ -32,6 +32,10 @@ export type { TokenServer, TokenServerOptions, TokenRequestRecord } from "./toke
 
 // Mounts a test made.
 export { mountsBelow } from "./mounts.js";
+
+// Debian's containerd, privately: the reference to compare with.
+export { startPrivateContainerd, ctrIn, importFixture } from "./private-containerd.js";
+export type { PrivateContainerd, Ctr, ImportFixtureOptions } from "./private-containerd.js";
 
 // The daemon.
 export { startTestDaemon, testLogger } from "./test-daemon.js";

@@ -1,7 +1,5 @@
 import { isNotFound, notFound, type ContentStore, type Descriptor, type OpContext } from "@berth/core";
-import { blobKind } from "./media-types.js";
-import { parseIndex, parseManifest, type PlatformDescriptor } from "./manifests.js";
-import { formatPlatform, platformMatches, type Platform } from "./platforms.js";
+import { blobKind, formatPlatform, parseIndex, parseManifest, platformMatches, type Platform, type PlatformDescriptor } from "@berth/image-spec";
 import { readSmallBlob } from "./read-blob.js";
 
 /** Which manifests of an index to follow: those for any of these platforms, or all of them. */

@@ -4,7 +4,8 @@
  * containerd's GC labels, and unpacks it into a snapshotter through a differ while later layers
  * still download. Push sends an image from content to a registry (children first, mounts across
  * repositories). Import and export read and write image archives (OCI layout, docker-archive)
- * as streams. containerd's Transfer service serves all four to clients.
+ * as streams. containerd's Transfer service serves all four to clients. The image-spec
+ * vocabulary it reads (media types, manifests, platforms, chain IDs) is @berth/image-spec's.
  */
 export { pullImage, type PullStores, type PullOptions, type PullResult } from "./pull.js";
 export { pushImage, type PushImageOptions, type PushImageResult, type PushOutcome } from "./push.js";
@@ -19,21 +20,6 @@ export { writeBlob, writeJsonBlob } from "./write-blob.js";
 export { unpackLayers, SNAPSHOT_REF_LABEL, UNCOMPRESSED_LABEL, type UnpackTarget, type LayerToUnpack } from "./unpack.js";
 export { storeBlob, ingestRef, type StoreBlobOptions, type StoreOutcome } from "./store-blob.js";
 export type { ImageSource, BlobProgress, BlobState, ProgressListener } from "./image-source.js";
-export { chainIds } from "./chain-id.js";
-export { MediaTypes, blobKind, type BlobKind } from "./media-types.js";
-export {
-  parseIndex,
-  parseManifest,
-  parseConfig,
-  childrenOf,
-  childGcLabels,
-  MAX_MANIFEST_BYTES,
-  type ImageIndex,
-  type ImageManifest,
-  type ImageConfig,
-  type PlatformDescriptor,
-} from "./manifests.js";
-export { parsePlatform, formatPlatform, normalizePlatform, hostPlatform, platformMatches, type Platform } from "./platforms.js";
 export { readSmallBlob } from "./read-blob.js";
 export { ociLayoutSource } from "./oci-layout-source.js";
 export { registrySource } from "./registry-source.js";

@@ -2,8 +2,8 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { invalidArgument, notFound, type Descriptor } from "@berth/core";
+import { parseIndex } from "@berth/image-spec";
 import type { ImageSource } from "./image-source.js";
-import { parseIndex } from "./manifests.js";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
 

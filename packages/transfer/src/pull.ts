@@ -7,13 +7,11 @@ import {
   type LeaseManager,
   type OpContext,
 } from "@berth/core";
+import { blobKind, childGcLabels, formatPlatform, hostPlatform, parseConfig, parseIndex, parseManifest, platformMatches, type Platform, type PlatformDescriptor } from "@berth/image-spec";
 import { distributionSourceKey, withRepository, type ImageOrigin } from "./distribution-source.js";
 import type { ImageSource, ProgressListener } from "./image-source.js";
 import { withLease } from "./lease.js";
 import { createLimiter } from "./limiter.js";
-import { blobKind } from "./media-types.js";
-import { childGcLabels, parseConfig, parseIndex, parseManifest, type PlatformDescriptor } from "./manifests.js";
-import { formatPlatform, hostPlatform, platformMatches, type Platform } from "./platforms.js";
 import { readSmallBlob } from "./read-blob.js";
 import { saveImage } from "./save-image.js";
 import { storeBlob } from "./store-blob.js";

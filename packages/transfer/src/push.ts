@@ -1,10 +1,10 @@
 import type { ContentStore, Descriptor, OpContext } from "@berth/core";
 import type { Pusher, PushBody } from "@berth/distribution";
+import { blobKind } from "@berth/image-spec";
 import { distributionSourceAnnotations } from "./distribution-source.js";
 import type { BlobState, ProgressListener } from "./image-source.js";
 import { readImageTree, type ImageNode, type PlatformChoice } from "./image-tree.js";
 import { createLimiter } from "./limiter.js";
-import { blobKind } from "./media-types.js";
 import { readSmallBlob } from "./read-blob.js";
 
 export interface PushImageOptions {

@@ -1,5 +1,5 @@
 import { invalidArgument, type ContentStore, type Descriptor, type OpContext } from "@berth/core";
-import { MAX_MANIFEST_BYTES } from "./manifests.js";
+import { MAX_MANIFEST_BYTES } from "@berth/image-spec";
 
 /** Reads a small blob (manifest, index, config) whole; refuses anything over the manifest limit. */
 export async function readSmallBlob(content: ContentStore, ctx: OpContext, desc: Descriptor): Promise<Buffer> {

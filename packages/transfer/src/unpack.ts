@@ -8,7 +8,7 @@ import {
   type OpContext,
   type Snapshotter,
 } from "@berth/core";
-import { chainIds } from "./chain-id.js";
+import { chainIds } from "@berth/image-spec";
 
 export const SNAPSHOT_REF_LABEL = "containerd.io/snapshot.ref";
 export const UNCOMPRESSED_LABEL = "containerd.io/uncompressed";

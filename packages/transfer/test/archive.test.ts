@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { classOf, type OpContext } from "@berth/core";
 import { readTar } from "@berth/differ";
 import { ensureFixtureImages, exec, fixtureBlob, fixtureLayout, requireTool, type FixtureSummary } from "@berth/testing";
-import { exportArchive, importArchive, ociLayoutSource, parsePlatform, pullImage, type ReferenceRule } from "../src/index.js";
+import { parsePlatform } from "@berth/image-spec";
+import { exportArchive, importArchive, ociLayoutSource, pullImage, type ReferenceRule } from "../src/index.js";
 import { ctx, newStores, onCleanup } from "./stores.js";
 
 let fixtures: FixtureSummary;

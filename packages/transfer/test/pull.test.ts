@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { classOf, type Descriptor } from "@berth/core";
 import { ensureFixtureImages, fixtureLayout, type FixtureName } from "@berth/testing";
-import { ociLayoutSource, parsePlatform, pullImage, type ImageSource } from "../src/index.js";
+import { parsePlatform } from "@berth/image-spec";
+import { ociLayoutSource, pullImage, type ImageSource } from "../src/index.js";
 import { ctx, newStores as stores } from "./stores.js";
 
 const layout = fixtureLayout;

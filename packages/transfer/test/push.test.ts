@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classOf, type Descriptor } from "@berth/core";
 import { createResolver, type Resolver } from "@berth/distribution";
 import { ensureFixtureImages, fixtureLayout, startProxy, startRegistry, type FixtureSummary, type TestProxy, type TestRegistry } from "@berth/testing";
-import { ociLayoutSource, parsePlatform, pullImage, pushImage, readImageTree, registrySource, type BlobProgress } from "../src/index.js";
+import { parsePlatform } from "@berth/image-spec";
+import { ociLayoutSource, pullImage, pushImage, readImageTree, registrySource, type BlobProgress } from "../src/index.js";
 import { ctx, newStores, onCleanup } from "./stores.js";
 
 let fixtures: FixtureSummary;

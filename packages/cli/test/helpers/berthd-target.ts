@@ -10,9 +10,8 @@ import { lmdbMetadataPlugin } from "@berth/metadata-lmdb";
 import { runtimeV2TaskPlugin } from "@berth/runtime-v2";
 import { servicePlugins } from "@berth/services";
 import { overlayPlugin } from "@berth/snapshot-overlay";
-import { ensureFixtureImages, exec, fixtureLayout, mountsBelow, requireRoot, requireTool, startTestDaemon } from "@berth/testing";
-import { ctrIn, importTiny, TINY } from "./ctr.js";
-import type { RunTarget } from "./run-target.js";
+import { ctrIn, ensureFixtureImages, exec, importFixture, mountsBelow, requireRoot, requireTool, startTestDaemon } from "@berth/testing";
+import { TINY, type RunTarget } from "./run-target.js";
 
 /** berthd's script: shims call it back as their -publish-binary. */
 const BERTHD = join(dirname(createRequire(import.meta.url).resolve("@berth/daemon")), "bin", "berthd.js");
@@ -40,17 +39,15 @@ export async function startBerthdTarget(): Promise<RunTarget> {
   };
   try {
     const namespace = `berth-cli-${randomBytes(4).toString("hex")}`;
-    const archive = join(daemon.dir, "tiny.tar");
-    await exec("tar", ["-C", fixtureLayout("tiny"), "-cf", archive, "."]);
     const ctr = ctrIn(daemon.address, namespace);
-    await importTiny(ctr, archive);
+    await importFixture(ctr, daemon.dir, "tiny");
     return {
       name: "berthd",
       address: daemon.address,
       namespace,
       image: TINY,
       ctr,
-      importPacked: (ns, name) => importTiny(ctrIn(daemon.address, ns), archive, ["--no-unpack"], name.replace(/:latest$/, "")),
+      importPacked: (ns, name) => importFixture(ctrIn(daemon.address, ns), daemon.dir, "tiny", { unpack: false, baseName: name.replace(/:latest$/, "") }),
       dispose,
     };
   } catch (err) {

@@ -15,3 +15,6 @@ export interface RunTarget {
   importPacked(namespace: string, name: string): Promise<void>;
   dispose(): Promise<void>;
 }
+
+/** The tiny fixture's name in every target (ctr 1.6 names its "latest" after --base-name). */
+export const TINY = "berth.test/tiny:latest";

@@ -1,8 +1,7 @@
 import { invalidArgument, notFound, type ContentStore, type Descriptor, type OpContext } from "@berth/core";
 import { formatReference, parseReference } from "@berth/distribution";
+import { MediaTypes, type PlatformDescriptor } from "@berth/image-spec";
 import { IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION, ociRefName } from "../image-names.js";
-import { MediaTypes } from "../media-types.js";
-import type { PlatformDescriptor } from "../manifests.js";
 import { readSmallBlob } from "../read-blob.js";
 import { writeJsonBlob } from "../write-blob.js";
 import type { ArchiveContents, ArchiveFile } from "./ingest-archive.js";

@@ -2,11 +2,10 @@ import { createHash } from "node:crypto";
 import { failedPrecondition, type ContentStore, type Descriptor, type Image, type OpContext } from "@berth/core";
 import { TAR_TRAILER, encodeTarHeader, tarPadding, type TarEntry } from "@berth/differ";
 import { familiarName, parseReference } from "@berth/distribution";
+import { blobKind, hostPlatform, MediaTypes, platformMatches, type Platform } from "@berth/image-spec";
 import { distributionSourceAnnotations } from "../distribution-source.js";
 import { IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION, ociRefName } from "../image-names.js";
 import { readImageTree, type ImageNode } from "../image-tree.js";
-import { MediaTypes, blobKind } from "../media-types.js";
-import { hostPlatform, platformMatches, type Platform } from "../platforms.js";
 
 export interface ExportArchiveOptions {
   /** The platforms whose manifests go into the archive; default the host's. */

@@ -1,10 +1,8 @@
 import { invalidArgument, notFound, type Descriptor, type Image, type OpContext } from "@berth/core";
+import { MediaTypes, parseIndex, type Platform, type PlatformDescriptor } from "@berth/image-spec";
 import type { ImageSource, ProgressListener } from "../image-source.js";
 import { importedNames, type ReferenceRule } from "../image-names.js";
 import { withLease } from "../lease.js";
-import { MediaTypes } from "../media-types.js";
-import { parseIndex, type PlatformDescriptor } from "../manifests.js";
-import type { Platform } from "../platforms.js";
 import { pullImage, type PullStores } from "../pull.js";
 import { readSmallBlob } from "../read-blob.js";
 import { saveImage } from "../save-image.js";

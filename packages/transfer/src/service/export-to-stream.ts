@@ -1,8 +1,8 @@
 import type { transferTypes } from "@berth/api";
 import { invalidArgument, notImplemented, type CallContext, type Image, type ImageStore, type OpContext } from "@berth/core";
+import { normalizePlatform } from "@berth/image-spec";
 import { exportArchive } from "../archive/export-archive.js";
 import { sendData } from "../data-stream.js";
-import { normalizePlatform } from "../platforms.js";
 import type { ProgressSender } from "../progress-stream.js";
 import { opContextOf, type TransferServiceDeps } from "./deps.js";
 

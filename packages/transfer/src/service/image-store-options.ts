@@ -1,7 +1,7 @@
 import type { transferTypes } from "@berth/api";
 import { invalidArgument } from "@berth/core";
+import { normalizePlatform, type Platform } from "@berth/image-spec";
 import type { ReferenceRule } from "../image-names.js";
-import { normalizePlatform, type Platform } from "../platforms.js";
 import type { UnpackTarget } from "../unpack.js";
 import type { TransferServiceDeps } from "./deps.js";
 

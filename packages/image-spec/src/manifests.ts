@@ -17,21 +17,30 @@ export interface ImageManifest {
   readonly layers: readonly Descriptor[];
 }
 
+/**
+ * The `config` section of an image config: how the image says to run it, with Docker's
+ * capitalised names as they appear in the JSON (lists may be null there).
+ */
+export interface ImageRunConfig {
+  readonly User?: string;
+  readonly ExposedPorts?: Readonly<Record<string, object>>;
+  readonly Env?: readonly string[] | null;
+  readonly Entrypoint?: readonly string[] | null;
+  readonly Cmd?: readonly string[] | null;
+  readonly Volumes?: Readonly<Record<string, object>>;
+  readonly WorkingDir?: string;
+  readonly Labels?: Readonly<Record<string, string>>;
+  readonly StopSignal?: string;
+  readonly ArgsEscaped?: boolean;
+}
+
 /** The parts of the OCI image config a runtime reads. */
 export interface ImageConfig {
   readonly architecture: string;
   readonly os: string;
   readonly variant?: string;
   readonly rootfs: { readonly type: string; readonly diff_ids: readonly string[] };
-  readonly config?: {
-    readonly User?: string;
-    readonly Env?: readonly string[];
-    readonly Entrypoint?: readonly string[] | null;
-    readonly Cmd?: readonly string[] | null;
-    readonly WorkingDir?: string;
-    readonly Labels?: Readonly<Record<string, string>>;
-    readonly StopSignal?: string;
-  };
+  readonly config?: ImageRunConfig;
 }
 
 /** Manifests and indexes larger than this are refused: they are held in memory whole. */
@@ -74,7 +83,7 @@ export function parseManifest(bytes: Uint8Array, digest: string): ImageManifest 
 
 export function parseConfig(bytes: Uint8Array, digest: string): ImageConfig {
   const v = parseJson(bytes, "image config", digest);
-  if (!isObject(v) || !isObject(v["rootfs"]) || !Array.isArray(v["rootfs"]["diff_ids"])) {
+  if (!isObject(v) || !isObject(v["rootfs"]) || !Array.isArray(v["rootfs"]["diff_ids"]) || !v["rootfs"]["diff_ids"].every((d) => typeof d === "string")) {
     throw invalidArgument(`image config ${digest} has no rootfs.diff_ids`);
   }
   return v as unknown as ImageConfig;

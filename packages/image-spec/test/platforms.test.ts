@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { chainIds, childGcLabels, formatPlatform, parsePlatform, platformMatches } from "../src/index.js";
+import { chainIds, childGcLabels, formatPlatform, parsePlatform, platformMatches, topChainId } from "../src/index.js";
 
 describe("platforms", () => {
   it("normalise as containerd does", () => {
@@ -30,6 +30,8 @@ describe("chain IDs and GC labels", () => {
     const ab = `sha256:${createHash("sha256").update(`${a} ${b}`).digest("hex")}`;
     expect(chainIds([a, b])).toEqual([a, ab]);
     expect(chainIds([])).toEqual([]);
+    expect(topChainId([a, b])).toBe(ab);
+    expect(topChainId([])).toBeUndefined();
   });
 
   it("number manifests and layers, name the config once", () => {

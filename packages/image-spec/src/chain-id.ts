@@ -12,3 +12,8 @@ export function chainIds(diffIds: readonly string[]): string[] {
   }
   return out;
 }
+
+/** The chain ID of the whole stack: the name of the committed snapshot an image's rootfs is. */
+export function topChainId(diffIds: readonly string[]): string | undefined {
+  return chainIds(diffIds).at(-1);
+}
