@@ -95,7 +95,7 @@ describe("berthd crash during an ingest", () => {
     expect((await ctr("content", "active")).stdout).not.toMatch(/big-ref/);
     const { stdout } = await exec("sh", ["-c", `ctr -a ${sock} -n crash content get ${digest} | sha256sum`]);
     expect(`sha256:${stdout.split(" ")[0]}`).toBe(digest);
-  });
+  }, 120_000);
 
   it("an oversized message is refused and the daemon keeps serving", async () => {
     const client = createClient({ address: sock, namespace: "crash" });
