@@ -16,14 +16,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <uv.h>
 
 #define MAX_ARGS 6
 
@@ -482,6 +489,414 @@ static napi_value js_getpgid(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// A JS array of strings as a NULL-terminated, heap-allocated vector (argv, envp). free_vector
+// releases it, whatever the failure point.
+static void free_vector(char **vec) {
+  if (vec == NULL) return;
+  for (char **at = vec; *at != NULL; at++) free(*at);
+  free(vec);
+}
+
+static char **get_string_vector(napi_env env, napi_value array, const char *what) {
+  bool is_array = false;
+  if (!ok(env, napi_is_array(env, array, &is_array))) return NULL;
+  if (!is_array) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an array of strings", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return NULL;
+  }
+  uint32_t length = 0;
+  if (!ok(env, napi_get_array_length(env, array, &length))) return NULL;
+  char **vec = calloc((size_t)length + 1, sizeof(char *));
+  if (vec == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < length; i++) {
+    napi_value item;
+    if (!ok(env, napi_get_element(env, array, i, &item)) || (vec[i] = get_bytes(env, item, what)) == NULL) {
+      free_vector(vec);
+      return NULL;
+    }
+  }
+  return vec;
+}
+
+#define MAX_SPAWN_FDS 64
+
+// The executable `file` names: itself when it holds a slash, else the first executable match on
+// the PATH of `envp` (or this process's PATH). Done before fork: the child may not allocate.
+static char *resolve_executable(const char *file, char **envp) {
+  if (strchr(file, '/') != NULL) return strdup(file);
+  const char *path = NULL;
+  for (char **at = envp; *at != NULL; at++) {
+    if (strncmp(*at, "PATH=", 5) == 0) path = *at + 5;
+  }
+  if (path == NULL) path = getenv("PATH");
+  if (path == NULL) path = "/usr/local/bin:/usr/bin:/bin";
+  size_t file_len = strlen(file);
+  for (const char *dir = path;; dir = strchr(dir, ':') + 1) {
+    const char *end = strchr(dir, ':');
+    size_t dir_len = end != NULL ? (size_t)(end - dir) : strlen(dir);
+    char *candidate = malloc(dir_len + file_len + 3);
+    if (candidate == NULL) return NULL;
+    if (dir_len == 0) snprintf(candidate, file_len + 3, "./%s", file);
+    else snprintf(candidate, dir_len + file_len + 2, "%.*s/%s", (int)dir_len, dir, file);
+    if (access(candidate, X_OK) == 0) return candidate;
+    free(candidate);
+    if (end == NULL) break;
+  }
+  errno = ENOENT;
+  return NULL;
+}
+
+// spawnProcess(file, argv, envp, fds, cwd, setsid) -> pid. Child fd i becomes a duplicate of
+// fds[i]; every other descriptor of this process stays behind (Node opens everything
+// close-on-exec). fork + exec as libuv does it, not posix_spawn: glibc's posix_spawn leaves its
+// two internal signals ignored in the child, and ignored dispositions outlive exec into
+// containers. The child resets every handler (Node ignores SIGPIPE) and the mask, and touches
+// nothing but async-signal-safe calls. An exec failure comes back through a close-on-exec pipe.
+static napi_value js_spawn_process(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (!get_args(env, info, 6, argv, NULL)) return NULL;
+  napi_value result = NULL;
+  char *file = NULL, *cwd = NULL, *path = NULL;
+  char **args = NULL, **envp = NULL;
+  int map[MAX_SPAWN_FDS], temp[MAX_SPAWN_FDS];
+  uint32_t nfds = 0, made = 0;
+  int report[2] = {-1, -1};
+
+  if ((file = get_bytes(env, argv[0], "file")) == NULL) goto done;
+  if ((args = get_string_vector(env, argv[1], "argv")) == NULL) goto done;
+  if ((envp = get_string_vector(env, argv[2], "envp")) == NULL) goto done;
+  bool is_array = false;
+  if (!ok(env, napi_is_array(env, argv[3], &is_array))) goto done;
+  if (!is_array || !ok(env, napi_get_array_length(env, argv[3], &nfds)) || nfds > MAX_SPAWN_FDS) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "fds must be an array of at most 64 descriptors");
+    goto done;
+  }
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value item;
+    uint32_t fd;
+    if (!ok(env, napi_get_element(env, argv[3], i, &item)) || !get_uint32(env, item, "fd", &fd)) goto done;
+    map[i] = (int)fd;
+  }
+  napi_valuetype cwd_type;
+  if (!ok(env, napi_typeof(env, argv[4], &cwd_type))) goto done;
+  if (cwd_type != napi_undefined && cwd_type != napi_null && (cwd = get_bytes(env, argv[4], "cwd")) == NULL) goto done;
+  bool setsid_flag = false;
+  if (!ok(env, napi_get_value_bool(env, argv[5], &setsid_flag))) goto done;
+  if ((path = resolve_executable(file, envp)) == NULL) {
+    throw_errno(env, errno, "spawn", argv[0]);
+    goto done;
+  }
+
+  // Every source is first duplicated above the highest target, so that mapping 1 -> 2 and
+  // 2 -> 1 (or a source that is itself a target) cannot clobber a descriptor still to be copied.
+  for (; made < nfds; made++) {
+    temp[made] = fcntl(map[made], F_DUPFD_CLOEXEC, (int)nfds);
+    if (temp[made] < 0) {
+      throw_errno(env, errno, "fcntl", NULL);
+      goto done;
+    }
+  }
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    throw_errno(env, errno, "pipe2", NULL);
+    goto done;
+  }
+  // No handler of this process may run in the child (libuv's would write to the parent's
+  // signal pipe): everything is blocked across fork, and the child resets before unblocking.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+      if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);  // libc's own signals refuse: fine
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    int err = 0;
+    if (setsid_flag && setsid() < 0) err = errno;
+    for (uint32_t i = 0; err == 0 && i < nfds; i++) {
+      if (dup2(temp[i], (int)i) < 0) err = errno;
+    }
+    if (err == 0 && cwd != NULL && chdir(cwd) != 0) err = errno;
+    if (err == 0) {
+      sigprocmask(SIG_SETMASK, &none, NULL);
+      execve(path, args, envp);
+      err = errno;
+    }
+    ssize_t ignored = write(report[1], &err, sizeof err);
+    (void)ignored;
+    _exit(127);
+  }
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  close(report[1]);
+  report[1] = -1;
+  if (pid < 0) {
+    throw_errno(env, fork_errno, "fork", NULL);
+    goto done;
+  }
+  int child_errno = 0;
+  ssize_t got;
+  do got = read(report[0], &child_errno, sizeof child_errno);
+  while (got < 0 && errno == EINTR);
+  if (got == (ssize_t)sizeof child_errno) {
+    // The child never ran the program: collect it here, it is nobody else's business.
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    throw_errno(env, child_errno, "spawn", argv[0]);
+    goto done;
+  }
+  ok(env, napi_create_int32(env, pid, &result));
+done:
+  for (uint32_t i = 0; i < made; i++) close(temp[i]);
+  if (report[0] >= 0) close(report[0]);
+  if (report[1] >= 0) close(report[1]);
+  free(file);
+  free(cwd);
+  free(path);
+  free_vector(args);
+  free_vector(envp);
+  return result;
+}
+
+static napi_value fd_pair(napi_env env, int a, int b) {
+  napi_value pair, first, second;
+  if (!ok(env, napi_create_array_with_length(env, 2, &pair)) || !ok(env, napi_create_int32(env, a, &first)) ||
+      !ok(env, napi_create_int32(env, b, &second)) || !ok(env, napi_set_element(env, pair, 0, first)) ||
+      !ok(env, napi_set_element(env, pair, 1, second)))
+    return NULL;
+  return pair;
+}
+
+// pipe() -> [read, write], both close-on-exec and blocking: they are meant for a child's stdio.
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, errno, "pipe2", NULL);
+  napi_value pair = fd_pair(env, fds[0], fds[1]);
+  if (pair == NULL) {
+    close(fds[0]);
+    close(fds[1]);
+  }
+  return pair;
+}
+
+// unixListen(path) -> fd: a listening, non-blocking, close-on-exec UNIX stream socket.
+static napi_value js_unix_listen(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (!get_args(env, info, 1, argv, NULL)) return NULL;
+  char *path = get_bytes(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  size_t len = strlen(path);
+  if (len >= sizeof addr.sun_path) {
+    free(path);
+    return throw_errno(env, ENAMETOOLONG, "bind", argv[0]);
+  }
+  memcpy(addr.sun_path, path, len + 1);
+  free(path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket", NULL);
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, "bind", argv[0]);
+  }
+  if (listen(fd, 128) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, "listen", argv[0]);
+  }
+  napi_value result;
+  if (!ok(env, napi_create_int32(env, fd, &result))) {
+    close(fd);
+    return NULL;
+  }
+  return result;
+}
+
+// receiveFd(listenFd) -> fd | undefined: accepts one pending connection and takes the descriptor
+// its peer sent with SCM_RIGHTS (runc's console socket protocol), without blocking. Undefined
+// when no connection or no message is waiting yet.
+static napi_value js_receive_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (!get_args(env, info, 1, argv, NULL)) return NULL;
+  uint32_t listen_fd;
+  if (!get_uint32(env, argv[0], "fd", &listen_fd)) return NULL;
+  int conn = accept4((int)listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (conn < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return undefined_value(env);
+    return throw_errno(env, errno, "accept4", NULL);
+  }
+  char data[4096];
+  union {
+    struct cmsghdr header;
+    char space[CMSG_SPACE(sizeof(int))];
+  } control;
+  struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
+  ssize_t got;
+  do got = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  while (got < 0 && errno == EINTR);
+  int err = errno;
+  close(conn);
+  if (got < 0) {
+    if (err == EAGAIN || err == EWOULDBLOCK) return undefined_value(env);
+    return throw_errno(env, err, "recvmsg", NULL);
+  }
+  int received = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      memcpy(&received, CMSG_DATA(c), sizeof(int));
+      break;
+    }
+  }
+  if (received < 0) return throw_errno(env, (msg.msg_flags & MSG_CTRUNC) ? EMSGSIZE : EBADMSG, "recvmsg", NULL);
+  napi_value result;
+  if (!ok(env, napi_create_int32(env, received, &result))) {
+    close(received);
+    return NULL;
+  }
+  return result;
+}
+
+// setWindowSize(fd, rows, cols): TIOCSWINSZ on a terminal (a console master).
+static napi_value js_set_window_size(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (!get_args(env, info, 3, argv, NULL)) return NULL;
+  uint32_t fd, rows, cols;
+  if (!get_uint32(env, argv[0], "fd", &fd) || !get_uint32(env, argv[1], "rows", &rows) || !get_uint32(env, argv[2], "cols", &cols))
+    return NULL;
+  if (rows > UINT16_MAX || cols > UINT16_MAX) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "rows and cols must fit in 16 bits");
+    return NULL;
+  }
+  struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  if (ioctl((int)fd, TIOCSWINSZ, &ws) != 0) return throw_errno(env, errno, "ioctl", NULL);
+  return undefined_value(env);
+}
+
+// eventfd() -> fd: a non-blocking, close-on-exec eventfd (cgroup v1 memory notifications).
+static napi_value js_eventfd(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) return throw_errno(env, errno, "eventfd", NULL);
+  napi_value result;
+  if (!ok(env, napi_create_int32(env, fd, &result))) {
+    close(fd);
+    return NULL;
+  }
+  return result;
+}
+
+// A readiness watch on a descriptor Node has no handle type for (an eventfd): libuv polls it
+// on the main loop and calls back on the JS thread, so nothing blocks a thread-pool worker.
+struct fd_watch {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  bool closed;
+};
+
+static void fd_watch_closed(uv_handle_t *handle) {
+  struct fd_watch *watch = handle->data;
+  napi_delete_reference(watch->env, watch->callback);
+  napi_async_destroy(watch->env, watch->context);
+  free(watch);
+}
+
+static void fd_watch_ready(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  struct fd_watch *watch = handle->data;
+  napi_env env = watch->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value callback, recv, arg, ignored;
+  if (napi_get_reference_value(env, watch->callback, &callback) == napi_ok && callback != NULL &&
+      napi_get_global(env, &recv) == napi_ok && napi_create_int32(env, status, &arg) == napi_ok) {
+    // make_callback runs the microtasks the callback queued, as for any libuv callback in Node.
+    if (napi_make_callback(env, watch->context, recv, callback, 1, &arg, &ignored) == napi_pending_exception) {
+      napi_value error;
+      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value js_watch_readable(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (!get_args(env, info, 2, argv, NULL)) return NULL;
+  uint32_t fd;
+  if (!get_uint32(env, argv[0], "fd", &fd)) return NULL;
+  napi_valuetype type;
+  if (!ok(env, napi_typeof(env, argv[1], &type))) return NULL;
+  if (type != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "callback must be a function");
+    return NULL;
+  }
+  struct uv_loop_s *loop;
+  if (!ok(env, napi_get_uv_event_loop(env, &loop))) return NULL;
+  struct fd_watch *watch = calloc(1, sizeof *watch);
+  if (watch == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  watch->env = env;
+  napi_value name;
+  if (!ok(env, napi_create_string_utf8(env, "berth.fdWatch", NAPI_AUTO_LENGTH, &name)) ||
+      !ok(env, napi_async_init(env, NULL, name, &watch->context))) {
+    free(watch);
+    return NULL;
+  }
+  if (!ok(env, napi_create_reference(env, argv[1], 1, &watch->callback))) {
+    napi_async_destroy(env, watch->context);
+    free(watch);
+    return NULL;
+  }
+  int rc = uv_poll_init(loop, &watch->poll, (int)fd);
+  if (rc == 0) {
+    watch->poll.data = watch;
+    rc = uv_poll_start(&watch->poll, UV_READABLE, fd_watch_ready);
+    if (rc != 0) {
+      watch->closed = true;
+      uv_close((uv_handle_t *)&watch->poll, fd_watch_closed);
+    }
+  } else {
+    napi_delete_reference(env, watch->callback);
+    napi_async_destroy(env, watch->context);
+    free(watch);
+  }
+  if (rc != 0) return throw_errno(env, -rc, "uv_poll", NULL);
+  napi_value external;
+  if (!ok(env, napi_create_external(env, watch, NULL, NULL, &external))) return NULL;
+  return external;
+}
+
+// Stops a watch; its memory goes once libuv has closed the handle. A second call is a no-op.
+static napi_value js_unwatch(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (!get_args(env, info, 1, argv, NULL)) return NULL;
+  void *data = NULL;
+  if (!ok(env, napi_get_value_external(env, argv[0], &data))) return NULL;
+  struct fd_watch *watch = data;
+  if (watch != NULL && !watch->closed) {
+    watch->closed = true;
+    uv_poll_stop(&watch->poll);
+    uv_close((uv_handle_t *)&watch->poll, fd_watch_closed);
+  }
+  return undefined_value(env);
+}
+
 struct constant {
   const char *name;
   double value;
@@ -520,6 +935,14 @@ NAPI_MODULE_INIT() {
       {"setChildSubreaper", js_set_child_subreaper},
       {"waitAny", js_wait_any},
       {"getpgid", js_getpgid},
+      {"spawnProcess", js_spawn_process},
+      {"pipe", js_pipe},
+      {"unixListen", js_unix_listen},
+      {"receiveFd", js_receive_fd},
+      {"setWindowSize", js_set_window_size},
+      {"eventfd", js_eventfd},
+      {"watchReadable", js_watch_readable},
+      {"unwatch", js_unwatch},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

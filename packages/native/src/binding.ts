@@ -3,6 +3,9 @@ import { createRequire } from "node:module";
 /** A path as the kernel sees it: a string (UTF-8) or raw bytes, for names that are not UTF-8. */
 export type RawPath = string | Buffer;
 
+/** An opaque libuv poll handle. */
+export type NativeWatch = { readonly __brand: "NativeWatch" };
+
 /** What the C addon exports; index.ts wraps each call to give Node-style errors. */
 export interface NativeBinding {
   mknod(path: RawPath, mode: number, major: number, minor: number): void;
@@ -17,6 +20,14 @@ export interface NativeBinding {
   setChildSubreaper(): void;
   waitAny(): { pid: number; status: number; exited: boolean; exitCode: number; signal: number | undefined } | undefined;
   getpgid(pid: number): number;
+  spawnProcess(file: string, argv: readonly string[], envp: readonly string[], fds: readonly number[], cwd: string | undefined, setsid: boolean): number;
+  pipe(): [number, number];
+  unixListen(path: RawPath): number;
+  receiveFd(listenFd: number): number | undefined;
+  setWindowSize(fd: number, rows: number, cols: number): void;
+  eventfd(): number;
+  watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
+  unwatch(watch: NativeWatch): void;
   readonly constants: Readonly<Record<string, number>>;
 }
 

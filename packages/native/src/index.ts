@@ -35,5 +35,9 @@ export {
   MS_STRICTATIME,
   PAGE_SIZE,
 } from "./mount.js";
-export { setChildSubreaper, waitAny, getpgid } from "./processes.js";
-export type { ReapedChild } from "./processes.js";
+export { setChildSubreaper, waitAny, getpgid, spawnProcess } from "./processes.js";
+export type { ReapedChild, SpawnOptions } from "./processes.js";
+export { pipe, eventfd, watchReadable } from "./descriptors.js";
+export type { FdWatch } from "./descriptors.js";
+export { unixListen, receiveFd } from "./sockets.js";
+export { setWindowSize } from "./terminal.js";

@@ -35,3 +35,30 @@ export function waitAny(): ReapedChild | undefined {
 export function getpgid(pid = 0): number {
   return rethrowAsSystemError(() => binding.getpgid(pid));
 }
+
+export interface SpawnOptions {
+  /** The environment, as NAME=value strings; default: this process's. */
+  readonly env?: readonly string[];
+  /**
+   * The child's descriptors: child fd i is a duplicate of `fds[i]` (0, 1, 2 are its stdio). No
+   * other descriptor is passed on. Default: [0, 1, 2] of this process.
+   */
+  readonly fds?: readonly number[];
+  /** Working directory of the child. */
+  readonly cwd?: string;
+  /** Starts the child in a new session (setsid), away from this process's terminal and group. */
+  readonly setsid?: boolean;
+}
+
+/**
+ * Starts `file` (searched on the child's PATH when it has no slash) with `args` (argv[0] first)
+ * and returns its pid: fork + exec, with every signal disposition and the mask reset to defaults
+ * (Node ignores SIGPIPE; a child must not inherit that). An exec failure throws here, with the
+ * child already collected. Unlike child_process this leaves reaping to the caller: a shim spawns
+ * its runtimes this way and collects every exit status, its own children's and adopted
+ * orphans', with waitAny().
+ */
+export function spawnProcess(file: string, args: readonly string[], options: SpawnOptions = {}): number {
+  const env = options.env ?? Object.entries(process.env).map(([name, value]) => `${name}=${value ?? ""}`);
+  return rethrowAsSystemError(() => binding.spawnProcess(file, args, env, options.fds ?? [0, 1, 2], options.cwd, options.setsid ?? false));
+}

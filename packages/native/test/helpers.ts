@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
@@ -7,6 +8,19 @@ import { MNT_DETACH, umount2 } from "../src/index.js";
 /** Fails (never skips) when not root: these tests make device nodes, trusted.* xattrs and mounts. */
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error("@berth/native tests need root (mknod, trusted.* xattrs, mount): run them as root");
+}
+
+/** The path of a tool the test needs; its absence fails the test, naming what to install. */
+export async function requireTool(name: string): Promise<string> {
+  for (const dir of (process.env["PATH"] ?? "/usr/bin:/bin").split(":")) {
+    try {
+      await access(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(`${name} is needed by this test and is not on PATH (apt-get install ${name})`);
 }
 
 const dirs: string[] = [];

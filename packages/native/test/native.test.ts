@@ -1,10 +1,10 @@
-import { execFile } from "node:child_process";
-import { constants as fsc, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, statfsSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { closeSync, constants as fsc, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, statfsSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as native from "../src/index.js";
-import { mountPointsUnder, requireRoot, tempDir, thrown } from "./helpers.js";
+import { mountPointsUnder, requireRoot, requireTool, tempDir, thrown } from "./helpers.js";
 
 const TMPFS_MAGIC = 0x01021994;
 const OVERLAYFS_MAGIC = 0x794c7630;
@@ -211,5 +211,131 @@ describe("processes", () => {
     expect(r.exited).toMatchObject({ exited: true, exitCode: 7 });
     expect(r.exited.signal).toBeUndefined();
     expect(r.direct.reaped).toMatchObject({ pid: r.direct.pid, exited: true, exitCode: 5 });
+  });
+});
+
+describe("what a shim needs: spawning, pipes, console sockets, terminals, eventfds", () => {
+  // spawnProcess leaves reaping to the caller, so it runs in a node process of its own.
+  it("spawnProcess maps fds, sets env, cwd and a new session, and its children are reaped with waitAny", async () => {
+    const fixture = join(import.meta.dirname, "fixtures", "spawn-children.mjs");
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture], { encoding: "utf8" });
+    const r = JSON.parse(stdout);
+    // Node ignores SIGPIPE; the child must not inherit that (SigIgn all zero).
+    expect(r.output).toBe("out sh bar\nerr\n/tmp\nSigIgn:\t0000000000000000\n");
+    expect(r.exit).toMatchObject({ exited: true, exitCode: 3 });
+    expect(r.session).toBe(r.leader);
+    expect(r.sessionExit.exitCode).toBe(0);
+    expect(r.parentExit.exitCode).toBe(0);
+    // sh, the orphaned sleep, the session leader, the first sh: four exits, all reaped.
+    expect(r.reapedCount).toBe(4);
+    expect(r.missing).toEqual({ code: "ENOENT", syscall: "spawn", path: "/no/such/program" });
+  });
+
+  it("pipe gives two close-on-exec ends of one pipe", () => {
+    const [read, write] = native.pipe();
+    try {
+      expect(writeSync(write, "abc")).toBe(3);
+      const buffer = Buffer.alloc(8);
+      expect(readSync(read, buffer).valueOf()).toBe(3);
+      expect(buffer.subarray(0, 3).toString()).toBe("abc");
+      // O_CLOEXEC is 02000000 in fdinfo's octal flags.
+      for (const fd of [read, write]) expect(Number.parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))![1]!, 8) & 0o2000000).toBe(0o2000000);
+    } finally {
+      closeSync(read);
+      closeSync(write);
+    }
+  });
+
+  it("unixListen and receiveFd take a descriptor sent over SCM_RIGHTS, as runc sends a console", async () => {
+    const python = await requireTool("python3");
+    const dir = await tempDir();
+    const socket = join(dir, "console.sock");
+    const listenFd = native.unixListen(socket);
+    try {
+      expect(native.receiveFd(listenFd)).toBeUndefined();
+      const payload = join(dir, "payload");
+      writeFileSync(payload, "sent through the socket");
+      // Send an open file, the way runc sends a terminal's master.
+      await promisify(execFile)(python, [
+        "-c",
+        `import socket,os\ns=socket.socket(socket.AF_UNIX)\ns.connect(${JSON.stringify(socket)})\nfd=os.open(${JSON.stringify(payload)},os.O_RDONLY)\nsocket.send_fds(s,[b"console"],[fd])\ns.close()`,
+      ]);
+      const received = native.receiveFd(listenFd);
+      expect(received).toBeGreaterThan(2);
+      const buffer = Buffer.alloc(64);
+      expect(buffer.subarray(0, readSync(received!, buffer)).toString()).toBe("sent through the socket");
+      closeSync(received!);
+      expect(thrown(() => native.unixListen(socket)).code).toBe("EADDRINUSE");
+    } finally {
+      closeSync(listenFd);
+    }
+  });
+
+  it("setWindowSize sizes a terminal through its master; on anything else it fails like an fs call", async () => {
+    const python = await requireTool("python3");
+    const dir = await tempDir();
+    const socket = join(dir, "console.sock");
+    const listenFd = native.unixListen(socket);
+    // python opens a pseudo-terminal, sends us the master (as runc does), waits for a line on
+    // stdin, then prints the size its slave sees.
+    const script = `import os,pty,socket,fcntl,termios,struct,sys
+m,s=pty.openpty()
+c=socket.socket(socket.AF_UNIX); c.connect(${JSON.stringify(socket)}); socket.send_fds(c,[b"pty"],[m]); c.close()
+print("sent", flush=True)
+sys.stdin.readline()
+print(*struct.unpack("HHHH", fcntl.ioctl(s, termios.TIOCGWINSZ, bytes(8)))[:2], flush=True)`;
+    const child = spawn(python, ["-c", script], { stdio: ["pipe", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    const done = new Promise((resolve) => child.once("close", resolve));
+    try {
+      while (!out.includes("sent")) await new Promise((resolve) => setTimeout(resolve, 10));
+      const master = native.receiveFd(listenFd)!;
+      native.setWindowSize(master, 33, 111);
+      closeSync(master);
+      child.stdin.end("go\n");
+      await done;
+      expect(out.split("\n")[1]).toBe("33 111");
+    } finally {
+      closeSync(listenFd);
+    }
+    const file = join(dir, "f");
+    writeFileSync(file, "");
+    const fd = openSync(file, "r");
+    try {
+      expect(thrown(() => native.setWindowSize(fd, 1, 1)).code).toBe("ENOTTY");
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it("watchReadable calls back on the main thread when an eventfd is signalled, until closed", async () => {
+    const efd = native.eventfd();
+    const counter = Buffer.alloc(8);
+    const seen: bigint[] = [];
+    let wake: () => void = () => {};
+    const watch = native.watchReadable(efd, (status) => {
+      expect(status).toBe(0);
+      readSync(efd, counter);
+      seen.push(counter.readBigUInt64LE());
+      wake();
+    });
+    try {
+      const signal = async (n: bigint) => {
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        counter.writeBigUInt64LE(n);
+        writeSync(efd, counter);
+        await woken;
+      };
+      await signal(3n);
+      await signal(4n);
+      expect(seen).toEqual([3n, 4n]);
+      // Non-blocking: nothing pending reads as EAGAIN.
+      expect(thrown(() => readSync(efd, counter)).code).toBe("EAGAIN");
+    } finally {
+      watch.close();
+      watch.close();
+      closeSync(efd);
+    }
   });
 });
