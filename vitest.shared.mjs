@@ -8,8 +8,9 @@ export function vitestConfig(packageDir) {
     test: {
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
       passWithNoTests: true,
-      testTimeout: 30_000,
-      hookTimeout: 30_000,
+      // Real daemons, shims and mounts on 2 shared cores: generous, so load does not fail a test.
+      testTimeout: 90_000,
+      hookTimeout: 90_000,
       reporters: out ? ["default", "json"] : ["default"],
       ...(out ? { outputFile: { json: `${out}/${basename(packageDir)}.json` } } : {}),
     },

@@ -77,7 +77,10 @@ describe("process IO over FIFOs", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(ended).toBe(0);
     const sink = join(root, "..", "got.txt");
-    const reader = sh(`cat < ${io.config.stdin} > ${sink}`);
+    // A shim opens the stdin FIFO at create, before start: mark the open, then read.
+    const opened = join(root, "..", "stdin-opened");
+    const reader = sh(`exec 3<${io.config.stdin}; : > ${opened}; cat <&3 > ${sink}`);
+    while (!(await stat(opened).catch(() => undefined))) await new Promise((r) => setTimeout(r, 10));
     io.started();
     expect(await reader).toBe(0);
     expect(ended).toBe(1);

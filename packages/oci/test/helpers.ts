@@ -1,11 +1,10 @@
-import { execFile, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterEach } from "vitest";
+import { requireRoot as requireRootFor, requireTool, startPrivateContainerd as startReferenceContainerd } from "@berth/testing";
 import type { SpecContext } from "../src/index.js";
 
 export const run = promisify(execFile);
@@ -29,17 +28,11 @@ export async function tempDir(prefix = "berth-oci-"): Promise<string> {
   return dir;
 }
 
-/** Fails with a clear message when a tool the test needs is missing. */
-export async function requireTool(name: string, debianPackage: string): Promise<string> {
-  try {
-    return (await run("sh", ["-c", `command -v ${name}`])).stdout.trim();
-  } catch {
-    throw new Error(`${name} is not installed: apt-get install ${debianPackage}`);
-  }
-}
+export { requireTool };
 
+/** Fails (never skips) unless root. */
 export function requireRoot(): void {
-  if (process.getuid?.() !== 0) throw new Error("this test needs root (it runs containers with runc)");
+  requireRootFor("it runs containers with runc");
 }
 
 /** A rootfs with only the user database files given (the rest of an image does not matter to lookups). */
@@ -94,55 +87,17 @@ export async function busyboxRootfs(): Promise<string> {
 
 export interface PrivateContainerd {
   readonly dir: string;
+  /** ctr in the `berth-test` namespace. */
   ctr(args: readonly string[]): Promise<string>;
 }
 
 /**
- * Debian's containerd with its own root, state and sockets in a temp dir (CRI off), so it never
- * meets a system containerd; stopped after the test. The reference for what containerd's specs
- * look like.
+ * @berth/testing's private Debian containerd, stopped after the test: the reference for what
+ * containerd's specs look like.
  */
 export async function startPrivateContainerd(): Promise<PrivateContainerd> {
-  await requireTool("containerd", "containerd");
-  await requireTool("ctr", "containerd");
-  const dir = await tempDir("berth-oci-containerd-");
-  const address = join(dir, "containerd.sock");
-  const q = JSON.stringify;
-  await writeFile(
-    join(dir, "config.toml"),
-    [
-      "version = 2",
-      `root = ${q(join(dir, "root"))}`,
-      `state = ${q(join(dir, "state"))}`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-      `[grpc]\n  address = ${q(address)}`,
-      `[ttrpc]\n  address = ${q(`${address}.ttrpc`)}`,
-      '[debug]\n  address = ""\n  level = "warn"',
-      '[metrics]\n  address = ""',
-      `[plugins."io.containerd.internal.v1.opt"]\n  path = ${q(join(dir, "opt"))}`,
-      "",
-    ].join("\n"),
-  );
-  const log = openSync(join(dir, "containerd.log"), "a");
-  const proc = spawn("containerd", ["--config", join(dir, "config.toml")], { stdio: ["ignore", log, log] });
-  closeSync(log);
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  // Registered after tempDir's removal, so it runs first.
-  afterThisTest(async () => {
-    proc.kill("SIGTERM");
-    const killer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(killer);
-  });
-  const ctr = async (args: readonly string[]) =>
-    (await run("ctr", ["-a", address, "-n", "berth-test", ...args], { maxBuffer: 1 << 26 })).stdout;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await ctr(["version"]);
-      return { dir, ctr };
-    } catch (err) {
-      if (attempt > 200 || proc.exitCode !== null) throw new Error(`containerd did not start (see ${dir}/containerd.log)`, { cause: err });
-      await sleep(100);
-    }
-  }
+  const containerd = await startReferenceContainerd();
+  afterThisTest(() => containerd.stop());
+  const ctr = containerd.ctrIn("berth-test");
+  return { dir: containerd.dir, ctr: (args) => ctr(...args) };
 }

@@ -10,7 +10,7 @@ import { eventually, requireTool } from "./helpers/tools.js";
 let ctd: PrivateContainerd;
 
 beforeAll(async () => {
-  await requireTool("criu", "apt-get install criu");
+  await requireTool("criu", "criu");
   ctd = await startContainerd();
 }, 60_000);
 

@@ -10,7 +10,7 @@ let tmux: string;
 const sessions: string[] = [];
 
 beforeAll(async () => {
-  tmux = await requireTool("tmux", "apt-get install tmux");
+  tmux = await requireTool("tmux", "tmux");
   ctd = await startContainerd();
 }, 60_000);
 

@@ -7,11 +7,10 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { classOf, isNotFound, type CallContext } from "@berth/core";
 import { eventPayloads, shimTaskApi, ttrpcEventsApi, types, unpackAny } from "@berth/api";
+import { requireTool } from "@berth/testing";
 import { createTtrpcClient, createTtrpcServer, type TtrpcClient, type TtrpcServer } from "../src/index.js";
-import { exists, requireTool, startShim, waitGone, writeBusyboxBundle, type StartedShim } from "./go-shim.js";
+import { exists, startShim, waitGone, writeBusyboxBundle, type StartedShim } from "./go-shim.js";
 import { tempDir } from "./helpers.js";
-
-const INSTALL = "apt-get install containerd runc busybox-static (scripts/setup.sh installs them)";
 
 interface Forwarded {
   readonly envelope: types.Envelope;
@@ -56,7 +55,7 @@ afterEach(async () => {
 });
 
 async function launch(bundle: string, id: string): Promise<TtrpcClient<typeof shimTaskApi.Task>> {
-  const binary = await requireTool("containerd-shim-runc-v2", INSTALL);
+  const binary = await requireTool("containerd-shim-runc-v2", "containerd");
   shim = await startShim({
     shim: binary,
     bundle,
@@ -103,8 +102,8 @@ describe("Berth's ttrpc client against containerd-shim-runc-v2", () => {
   });
 
   it("receives the shim's /tasks/create event on Berth's events server, namespace in its metadata", async () => {
-    const runc = await requireTool("runc", INSTALL);
-    const busybox = await requireTool("busybox", INSTALL);
+    const runc = await requireTool("runc", "runc");
+    const busybox = await requireTool("busybox", "busybox-static");
     const id = "c1";
     const bundle = join(dir, id);
     await mkdir(bundle);

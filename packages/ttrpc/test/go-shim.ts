@@ -1,27 +1,12 @@
 // Starting Debian's containerd-shim-runc-v2 the way containerd does (core/runtime/v2/binary.go,
 // and runtime/v2/shim in containerd 1.6, the version Debian ships).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { access, constants, copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { delimiter, join } from "node:path";
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const run = promisify(execFile);
-
-/** The absolute path of `name` on PATH; a missing tool fails the test with what to install. */
-export async function requireTool(name: string, hint: string): Promise<string> {
-  const dirs = [...(process.env["PATH"] ?? "").split(delimiter), "/usr/sbin", "/sbin"];
-  for (const dir of dirs) {
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(`${name} not found on PATH: ${hint}`);
-}
 
 export interface StartedShim {
   /** The shim's ttrpc socket path. */

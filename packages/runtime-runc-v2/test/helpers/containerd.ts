@@ -45,9 +45,9 @@ export interface ContainerdOptions {
  */
 export async function startContainerd(options: ContainerdOptions = {}): Promise<PrivateContainerd> {
   requireRoot();
-  const containerd = await requireTool("containerd", "apt-get install containerd");
-  const ctrBin = await requireTool("ctr", "apt-get install containerd");
-  await requireTool("runc", "apt-get install runc");
+  const containerd = await requireTool("containerd", "containerd");
+  const ctrBin = await requireTool("ctr", "containerd");
+  await requireTool("runc", "runc");
   if (!existsSync(SHIM_SCRIPT)) throw new Error(`${SHIM_SCRIPT} is missing: build the package first (pnpm build)`);
   const tinyLayout = join(FIXTURES, "tiny");
   if (!existsSync(join(tinyLayout, "index.json"))) {

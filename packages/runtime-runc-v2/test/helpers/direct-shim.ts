@@ -40,8 +40,8 @@ export interface ShimHarness {
 
 export async function createShimHarness(): Promise<ShimHarness> {
   requireRoot();
-  await requireTool("runc", "apt-get install runc");
-  const busybox = await requireTool("busybox", "apt-get install busybox-static");
+  await requireTool("runc", "runc");
+  const busybox = await requireTool("busybox", "busybox-static");
   const dir = await mkdtemp("/tmp/berth-shim-direct-");
   const namespace = `bdirect-${randomBytes(3).toString("hex")}`;
   const daemonAddress = join(dir, "daemon.sock");

@@ -1,28 +1,17 @@
+import { readFile } from "node:fs/promises";
 import { execFile } from "node:child_process";
-import { access, constants, readFile } from "node:fs/promises";
-import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { requireRoot as requireRootFor } from "@berth/testing";
 
 export const run = promisify(execFile);
 
-/** The absolute path of `name`; a missing tool fails the test with what to install. */
-export async function requireTool(name: string, hint: string): Promise<string> {
-  const dirs = [...(process.env["PATH"] ?? "").split(delimiter), "/usr/sbin", "/sbin"];
-  for (const dir of dirs) {
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(`${name} not found on PATH: ${hint}`);
-}
+/** `requireTool(name, debianPackage)` resolves to the tool's path. */
+export { requireTool } from "@berth/testing";
 
+/** Fails (never skips) unless root. */
 export function requireRoot(): void {
-  if (process.getuid?.() !== 0) throw new Error("these tests run containers (mounts, cgroups, runc): run them as root");
+  requireRootFor("they run containers (mounts, cgroups, runc)");
 }
 
 export function alive(pid: number): boolean {
