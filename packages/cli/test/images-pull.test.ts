@@ -7,14 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentApi, imagesApi, snapshotsApi } from "@berth/api";
 import { createClient, type BerthClient } from "@berth/client";
 import { classOf } from "@berth/core";
-import { localContentPlugin } from "@berth/content-local";
 import { startDaemon, type Daemon } from "@berth/daemon";
-import { walkingDifferPlugin } from "@berth/differ";
-import { eventsGrpcPlugin, exchangePlugin } from "@berth/events";
-import { lmdbMetadataPlugin } from "@berth/metadata-lmdb";
-import { servicePlugins } from "@berth/services";
-import { overlayPlugin } from "@berth/snapshot-overlay";
-import { streamManagerPlugin, streamingGrpcPlugin } from "@berth/streaming";
 import {
   ensureFixtureImages,
   fixtureBlob,
@@ -25,8 +18,8 @@ import {
   type TestDaemon,
   type TestRegistry,
 } from "@berth/testing";
-import { transferGrpcPlugin } from "@berth/transfer";
 import { runCli } from "../src/index.js";
+import { imagePlugins } from "./helpers/image-plugins.js";
 
 const SNAPSHOT_GC_LABEL = "containerd.io/gc.ref.snapshot.overlayfs";
 
@@ -47,19 +40,7 @@ describe("berth images pull, through berthd's Transfer service", () => {
     fixtures = await ensureFixtureImages();
     registry = await startRegistry({ images: ["multi", "tiny-multiarch"] });
     guarded = await startRegistry({ images: ["tiny"], auth: { users: { alice: "s3cret" } } });
-    const plugins = [
-      localContentPlugin,
-      lmdbMetadataPlugin,
-      overlayPlugin,
-      walkingDifferPlugin,
-      exchangePlugin,
-      eventsGrpcPlugin,
-      streamManagerPlugin,
-      streamingGrpcPlugin,
-      transferGrpcPlugin,
-      ...servicePlugins,
-    ];
-    berthd = await startTestDaemon((o) => startDaemon({ ...o, plugins }));
+    berthd = await startTestDaemon((o) => startDaemon({ ...o, plugins: imagePlugins }));
     client = createClient({ address: berthd.address, timeoutMs: 60_000 });
   }, 180_000);
 

@@ -9,14 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentApi, imagesApi } from "@berth/api";
 import { createClient, type BerthClient } from "@berth/client";
 import { classOf } from "@berth/core";
-import { localContentPlugin } from "@berth/content-local";
 import { startDaemon, type Daemon } from "@berth/daemon";
-import { readTar, walkingDifferPlugin } from "@berth/differ";
-import { eventsGrpcPlugin, exchangePlugin } from "@berth/events";
-import { lmdbMetadataPlugin } from "@berth/metadata-lmdb";
-import { servicePlugins } from "@berth/services";
-import { overlayPlugin } from "@berth/snapshot-overlay";
-import { streamManagerPlugin, streamingGrpcPlugin } from "@berth/streaming";
+import { readTar } from "@berth/differ";
 import {
   ensureFixtureImages,
   exec,
@@ -30,8 +24,8 @@ import {
   type TestDaemon,
   type TestRegistry,
 } from "@berth/testing";
-import { transferGrpcPlugin } from "@berth/transfer";
 import { runCli } from "../src/index.js";
+import { imagePlugins } from "./helpers/image-plugins.js";
 
 const MANIFEST_ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
@@ -47,19 +41,7 @@ describe("berth images push, export, import and check, through berthd", () => {
     await requireTool("skopeo", "skopeo");
     fixtures = await ensureFixtureImages();
     registry = await startRegistry({ images: ["multi", "tiny"] });
-    const plugins = [
-      localContentPlugin,
-      lmdbMetadataPlugin,
-      overlayPlugin,
-      walkingDifferPlugin,
-      exchangePlugin,
-      eventsGrpcPlugin,
-      streamManagerPlugin,
-      streamingGrpcPlugin,
-      transferGrpcPlugin,
-      ...servicePlugins,
-    ];
-    berthd = await startTestDaemon((o) => startDaemon({ ...o, plugins }));
+    berthd = await startTestDaemon((o) => startDaemon({ ...o, plugins: imagePlugins }));
     client = createClient({ address: berthd.address, timeoutMs: 60_000 });
     dir = await mkdtemp(join(tmpdir(), "berth-images-transfer-"));
   }, 180_000);

@@ -13,6 +13,18 @@ describe("ctr run -t in tmux", () => {
   const server = `berth-tty-${randomBytes(3).toString("hex")}`;
   const tmux = (...args: string[]) => run("tmux", ["-L", server, ...args]).then((r) => r.stdout);
   const screen = () => tmux("capture-pane", "-p", "-t", "t");
+  /** Types `line` (again every 2 s) until the screen shows `text`: keys typed before the shell reads can be lost. */
+  const typeUntil = async (line: string, text: string, what: string) => {
+    for (let attempt = 0; ; attempt++) {
+      await tmux("send-keys", "-t", "t", line, "Enter");
+      const deadline = Date.now() + 2_000;
+      while (Date.now() < deadline) {
+        if ((await screen()).includes(text)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (attempt === 20) throw new Error(`gave up waiting for ${what}`);
+    }
+  };
 
   beforeAll(async () => {
     requireRoot();
@@ -32,15 +44,13 @@ describe("ctr run -t in tmux", () => {
   it("is interactive and follows the terminal's size", async () => {
     await tmux("new-session", "-d", "-s", "t", "-x", "80", "-y", "24", `ctr -a ${daemon!.address} -n ${ns} run -t --rm ${IMAGE} tty1 sh`);
     await tmux("set-option", "-t", "t", "remain-on-exit", "on");
-    await tmux("send-keys", "-t", "t", "echo hi-$((40+2))", "Enter");
-    await eventually(async () => (await screen()).includes("hi-42"), "the shell to answer");
-    await tmux("send-keys", "-t", "t", "stty size", "Enter");
-    await eventually(async () => (await screen()).includes("24 80"), "stty to report 24 80");
+    await typeUntil("echo hi-$((40+2))", "hi-42", "the shell to answer");
+    // ctr sends the terminal's size once the task runs: under load the shell may ask first, so ask again.
+    await typeUntil("clear; stty size", "24 80", "stty to report 24 80");
     await tmux("resize-window", "-t", "t", "-x", "100", "-y", "30");
-    await tmux("send-keys", "-t", "t", "clear; stty size", "Enter");
-    await eventually(async () => (await screen()).includes("30 100"), "stty to report 30 100");
+    await typeUntil("clear; stty size", "30 100", "stty to report 30 100");
     await tmux("send-keys", "-t", "t", "exit 7", "Enter");
     await eventually(async () => (await tmux("list-panes", "-t", "t", "-F", "#{pane_dead} #{pane_dead_status}")).trim() === "1 7", "ctr to exit 7");
     expect(await leftoversOf(ns, ["tty1"], join(dir, "state"))).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
