@@ -690,6 +690,16 @@ static napi_value js_pipe(napi_env env, napi_callback_info info) {
   return pair;
 }
 
+// A new descriptor as a JS number; closed again if that fails, so no descriptor leaks.
+static napi_value fd_value(napi_env env, int fd) {
+  napi_value result;
+  if (!ok(env, napi_create_int32(env, fd, &result))) {
+    close(fd);
+    return NULL;
+  }
+  return result;
+}
+
 // unixListen(path) -> fd: a listening, non-blocking, close-on-exec UNIX stream socket.
 static napi_value js_unix_listen(napi_env env, napi_callback_info info) {
   napi_value argv[MAX_ARGS];
@@ -716,12 +726,7 @@ static napi_value js_unix_listen(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, err, "listen", argv[0]);
   }
-  napi_value result;
-  if (!ok(env, napi_create_int32(env, fd, &result))) {
-    close(fd);
-    return NULL;
-  }
-  return result;
+  return fd_value(env, fd);
 }
 
 // receiveFd(listenFd) -> fd | undefined: accepts one pending connection and takes the descriptor
@@ -761,12 +766,7 @@ static napi_value js_receive_fd(napi_env env, napi_callback_info info) {
     }
   }
   if (received < 0) return throw_errno(env, (msg.msg_flags & MSG_CTRUNC) ? EMSGSIZE : EBADMSG, "recvmsg", NULL);
-  napi_value result;
-  if (!ok(env, napi_create_int32(env, received, &result))) {
-    close(received);
-    return NULL;
-  }
-  return result;
+  return fd_value(env, received);
 }
 
 // setWindowSize(fd, rows, cols): TIOCSWINSZ on a terminal (a console master).
@@ -790,12 +790,7 @@ static napi_value js_eventfd(napi_env env, napi_callback_info info) {
   (void)info;
   int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) return throw_errno(env, errno, "eventfd", NULL);
-  napi_value result;
-  if (!ok(env, napi_create_int32(env, fd, &result))) {
-    close(fd);
-    return NULL;
-  }
-  return result;
+  return fd_value(env, fd);
 }
 
 // A readiness watch on a descriptor Node has no handle type for (an eventfd): libuv polls it

@@ -4,7 +4,7 @@ import type { CliIo } from "../cli-io.js";
 import { parseLeadingOptions } from "../command-args.js";
 import { formatTable } from "../table.js";
 import { UsageError } from "../usage-error.js";
-import { parseLabels } from "./run.js";
+import { CONTAINER_OPTIONS, newContainerOptions } from "./container-options.js";
 
 const USAGE = `Usage: berth containers COMMAND [options] [args]   (alias: container, c)
 
@@ -81,33 +81,11 @@ const jsonReplacer = (_key: string, value: unknown) =>
   typeof value === "bigint" ? (JSON as unknown as { rawJSON(t: string): unknown }).rawJSON(value.toString()) : value;
 
 async function create(client: BerthClient, args: string[], _io: CliIo): Promise<number> {
-  const { values, positionals } = parseLeadingOptions(args, {
-    tty: { type: "boolean", short: "t" },
-    runtime: { type: "string" },
-    snapshotter: { type: "string" },
-    env: { type: "string", multiple: true },
-    cwd: { type: "string" },
-    user: { type: "string", short: "u" },
-    hostname: { type: "string" },
-    label: { type: "string", multiple: true },
-    seccomp: { type: "boolean" },
-  });
+  const { values, positionals } = parseLeadingOptions(args, CONTAINER_OPTIONS);
   const [image, id, ...command] = positionals;
   if (!image) throw new UsageError("image ref must be provided");
   if (!id) throw new UsageError("container id must be provided");
-  await client.newContainer(id, {
-    image,
-    snapshotter: values.snapshotter,
-    runtime: values.runtime,
-    args: command,
-    env: values.env,
-    cwd: values.cwd,
-    user: values.user,
-    tty: values.tty,
-    hostname: values.hostname,
-    seccomp: values.seccomp,
-    labels: parseLabels(values.label ?? []),
-  });
+  await client.newContainer(id, newContainerOptions(image, command, values));
   return 0;
 }
 

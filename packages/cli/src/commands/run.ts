@@ -4,6 +4,7 @@ import { startAttached, streamsFor } from "../attach.js";
 import type { CliIo } from "../cli-io.js";
 import { parseLeadingOptions } from "../command-args.js";
 import { UsageError } from "../usage-error.js";
+import { CONTAINER_OPTIONS, newContainerOptions } from "./container-options.js";
 
 export const RUN_USAGE = `Usage: berth run [options] IMAGE ID [COMMAND] [ARG…]
 
@@ -27,16 +28,8 @@ Options:
 
 const OPTIONS = {
   rm: { type: "boolean" },
-  tty: { type: "boolean", short: "t" },
+  ...CONTAINER_OPTIONS,
   detach: { type: "boolean", short: "d" },
-  runtime: { type: "string" },
-  snapshotter: { type: "string" },
-  env: { type: "string", multiple: true },
-  cwd: { type: "string" },
-  user: { type: "string", short: "u" },
-  hostname: { type: "string" },
-  label: { type: "string", multiple: true },
-  seccomp: { type: "boolean" },
   "null-io": { type: "boolean" },
   "fifo-dir": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -60,20 +53,7 @@ export async function runCommand(client: BerthClient, args: string[], io: CliIo)
   // Checked before anything is created: a wrong combination leaves nothing behind.
   const streams = streamsFor(io, mode);
 
-  const container = await client.newContainer(id, {
-    image,
-    snapshotter: values.snapshotter,
-    runtime: values.runtime,
-    args: command,
-    env: values.env,
-    cwd: values.cwd,
-    user: values.user,
-    tty,
-    hostname: values.hostname,
-    seccomp: values.seccomp,
-    labels: parseLabels(values.label ?? []),
-    signal: io.signal,
-  });
+  const container = await client.newContainer(id, { ...newContainerOptions(image, command, values), signal: io.signal });
   let restoreTerminal: (() => void) | undefined;
   try {
     if (tty) restoreTerminal = io.terminal?.setRaw();
@@ -85,14 +65,4 @@ export async function runCommand(client: BerthClient, args: string[], io: CliIo)
       await container.delete({ snapshotCleanup: true }).catch((err: unknown) => io.err(`berth: failed to remove container ${id}: ${String(err)}\n`));
     }
   }
-}
-
-export function parseLabels(list: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const entry of list) {
-    const eq = entry.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--label ${entry}: want KEY=VALUE`);
-    labels[entry.slice(0, eq)] = entry.slice(eq + 1);
-  }
-  return labels;
 }
