@@ -213,15 +213,23 @@ describe("applying through real mounts", () => {
       { type: "bind", source: b, target: "sub", options: ["rbind", "rw"] },
     ];
     const bench = await newBench();
-    const before = (await readMountInfo()).length;
-    await bench.apply(mounts, [{ name: "top", data: "t" }, { name: "sub/inner", data: "i" }]);
-    expect(readFileSync(join(a, "top"), "utf8")).toBe("t");
-    expect(readFileSync(join(b, "inner"), "utf8")).toBe("i");
-    expect(readdirSync(join(a, "sub"))).toEqual([]);
-    expect((await readMountInfo()).length).toBe(before);
-    // A failing layer unmounts too.
-    await expect(bench.apply(mounts, [{ name: "../escape", data: "e" }])).rejects.toThrow(/entry "..\/escape"/);
-    expect((await readMountInfo()).length).toBe(before);
+    // The applier mounts under the temp dir: point it at ours, so mounts other suites make meanwhile do not count.
+    const mountsBelowBase = async () => (await readMountInfo()).filter((m) => m.mountPoint.toString().startsWith(`${base}/`)).length;
+    const savedTmp = process.env["TMPDIR"];
+    process.env["TMPDIR"] = base;
+    try {
+      await bench.apply(mounts, [{ name: "top", data: "t" }, { name: "sub/inner", data: "i" }]);
+      expect(readFileSync(join(a, "top"), "utf8")).toBe("t");
+      expect(readFileSync(join(b, "inner"), "utf8")).toBe("i");
+      expect(readdirSync(join(a, "sub"))).toEqual([]);
+      expect(await mountsBelowBase()).toBe(0);
+      // A failing layer unmounts too.
+      await expect(bench.apply(mounts, [{ name: "../escape", data: "e" }])).rejects.toThrow(/entry "..\/escape"/);
+      expect(await mountsBelowBase()).toBe(0);
+    } finally {
+      if (savedTmp === undefined) delete process.env["TMPDIR"];
+      else process.env["TMPDIR"] = savedTmp;
+    }
   });
 
   it("syncs the filesystem when asked (syncFs)", async () => {
