@@ -30,6 +30,8 @@ export * as shimTaskApi from "./gen/containerd/runtime/task/v2/shim_pb.js";
 export * as shimSandboxApi from "./gen/containerd/runtime/sandbox/v1/sandbox_pb.js";
 export * as shimBootstrap from "./gen/containerd/runtime/bootstrap/v1/bootstrap_pb.js";
 
+export * as criApi from "./gen/k8s/cri/runtime/v1/api_pb.js";
+
 export * as healthApi from "./gen/grpc/health/v1/health_pb.js";
 export * as ttrpcWire from "./gen/ttrpc/request_pb.js";
 export * as rpcStatus from "./gen/google/rpc/status_pb.js";
