@@ -37,3 +37,4 @@ export * as ttrpcWire from "./gen/ttrpc/request_pb.js";
 export * as rpcStatus from "./gen/google/rpc/status_pb.js";
 
 export { packAny, unpackAny, type AnyPayload } from "./any.js";
+export * as proxyPluginsApi from "./gen/berth/services/plugins/v1/plugins_pb.js";

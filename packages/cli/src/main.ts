@@ -6,6 +6,7 @@ import { eventsCommand } from "./commands/events.js";
 import { containersCommand } from "./commands/containers.js";
 import { imagesCommand } from "./commands/images.js";
 import { pluginsListCommand } from "./commands/plugins.js";
+import { pluginsRegisterCommand, pluginsRegisteredCommand, pluginsUnregisterCommand } from "./commands/plugins-register.js";
 import { runCommand } from "./commands/run.js";
 import { tasksCommand } from "./commands/tasks.js";
 import { versionCommand } from "./commands/version.js";
@@ -22,6 +23,9 @@ Usage: berth [global options] COMMAND [options] [args]
 Commands:
   version                      client and server versions
   plugins ls [-d] [FILTER…]    plugins with their status (alias: plugins list, plugin ls)
+  plugins register --type snapshot --id NAME --address SOCK [--persist]
+                               a proxy plugin joins the running daemon (unregister --id NAME;
+                               registered lists them)
   events [FILTER…]             print events as they happen (alias: event)
   images pull|push|import|export|check|ls|rm|tag …
                                manage images (alias: image, i); "berth images" for details
@@ -60,6 +64,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return 0;
       case "plugins":
       case "plugin": {
+        if (rest[0] === "register") return await pluginsRegisterCommand(client, rest.slice(1)).then(() => 0);
+        if (rest[0] === "unregister") return await pluginsUnregisterCommand(client, rest.slice(1)).then(() => 0);
+        if (rest[0] === "registered") return await pluginsRegisteredCommand(client, io.out).then(() => 0);
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { detailed: { type: "boolean", short: "d" } } });
         const [sub, ...filters] = positionals;
         if (sub !== "ls" && sub !== "list") throw new UsageError(`unknown plugins command "${sub ?? ""}"`);

@@ -14,7 +14,10 @@ import {
   type PluginRegistration,
   type ServerConfig,
 } from "@berth/core";
+import { proxyPluginRegistration } from "@berth/proxy";
 import { serverPlugins } from "./builtin/plugins.js";
+import { proxyPluginsGrpcPlugin } from "./proxy/proxy-plugins-service.js";
+import { createProxyRegistry, type ProxyRegistry } from "./proxy/proxy-registry.js";
 import { createGrpcMetrics } from "./metrics/grpc-metrics.js";
 import { serveMetrics } from "./metrics/metrics-server.js";
 import { registerGcMetrics } from "./metrics/gc-metrics.js";
@@ -44,6 +47,8 @@ export interface Daemon {
   /** The ttrpc socket shims send events to; undefined when no event exchange is loaded. */
   readonly ttrpcAddress: string | undefined;
   readonly plugins: LoadedPlugins;
+  /** Proxy plugins registered while it runs (what the ProxyPlugins service changes). */
+  readonly proxyPlugins: ProxyRegistry;
   /** Stops serving, closes plugins in reverse order, removes the socket, releases the root. */
   close(): Promise<void>;
 }
@@ -57,11 +62,13 @@ const SHUTDOWN_GRACE_MS = 5_000;
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const config = opts.config ?? defaultServerConfig();
   const log = opts.log ?? silentLogger;
-  const registrations = [...serverPlugins, ...opts.plugins];
+  const proxies = createProxyRegistry(config.root, log.with({ component: "proxy-plugins" }));
+  // Proxy plugins from the config load like any other plugin, before the metadata that uses them.
+  const configured = Object.entries(config.proxyPlugins).map(([id, p]) => proxyPluginRegistration({ id, type: p.type, address: p.address, exports: p.exports }));
+  const registrations = [...serverPlugins, proxyPluginsGrpcPlugin(proxies), ...configured, ...opts.plugins];
   // Bad plugin config stops start-up before anything touches the disk.
   const { configs, warnings } = decodePluginConfigs(registrations, config.plugins, opts.configSource ?? "config");
   for (const w of warnings) log.warn("config", { key: w.key, problem: w.message });
-  if (Object.keys(config.proxyPlugins).length > 0) log.warn("proxy plugins are not supported yet; ignored", { names: Object.keys(config.proxyPlugins) });
 
   await mkdir(config.root, { recursive: true, mode: 0o711 });
   await mkdir(config.state, { recursive: true, mode: 0o711 });
@@ -84,6 +91,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       initTimeoutMs: config.pluginInitTimeout,
     });
     cleanups.push(() => plugins.close());
+    // Proxy plugins registered at run time with `persist` come back before anyone can call.
+    await proxies.attach(plugins).catch((err: unknown) => log.error("persisted proxy plugins not restored", { error: err }));
 
     // Shims reconnected while the plugins loaded may already have events to send.
     const exchange = [...plugins.all(EventPlugin).values()][0];
@@ -131,7 +140,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       failed: failed.map((s) => s.uri),
       services: bindings.map((b) => b.service.typeName),
     });
-    return { config, address, tcpPort, ttrpcAddress: exchange ? ttrpcAddress : undefined, plugins, close: cleanup };
+    return { config, address, tcpPort, ttrpcAddress: exchange ? ttrpcAddress : undefined, plugins, proxyPlugins: proxies, close: cleanup };
   } catch (err) {
     await cleanup();
     throw err;

@@ -13,6 +13,7 @@ import { MIGRATIONS, runMigrations, type Migration } from "./migrations.js";
 import { createNamespaceStore } from "./namespaces.js";
 import { settleInterruptedCommits } from "./snapshot-recovery.js";
 import { createNamespacedSnapshotter } from "./snapshots.js";
+import { liveMap } from "./live-map.js";
 
 export interface MetadataStoreOptions {
   /** containerd's content_sharing_policy; default "shared". */
@@ -20,7 +21,8 @@ export interface MetadataStoreOptions {
   readonly log?: Logger;
   /**
    * Backend snapshotters by name ("overlayfs"); each is served namespaced as
-   * `snapshotters.get(name)`. Their snapshots' metadata lives here; the backends stay open
+   * `snapshotters.get(name)`. The map may change after open (the loader's live map, with
+   * snapshotters registered while the daemon runs): the store follows it. Their snapshots' metadata lives here; the backends stay open
    * after `close()` (they are closed by whoever opened them).
    */
   readonly snapshotters?: ReadonlyMap<string, Snapshotter>;
@@ -69,11 +71,18 @@ export async function openMetadataStore(
   }
   const inFlight = new InFlightCommits();
   const gate = new ContentGate();
-  const creating = new Map([...backends.keys()].map((name) => [name, new Set<string>()]));
+  // Keys being created per snapshotter, shared by its namespaced view and the collector; made
+  // on first use, since snapshotters may be registered after open (liveMap).
+  const creating = new Map<string, Set<string>>();
+  const creatingOf = (name: string) => {
+    let keys = creating.get(name);
+    if (!keys) creating.set(name, (keys = new Set()));
+    return keys;
+  };
   const collector = createLmdbCollector({
     db,
     content: { backend, gate, inFlight },
-    snapshotters: new Map([...backends].map(([name, snapshots]) => [name, { backend: snapshots, creating: creating.get(name)! }])),
+    snapshotters: liveMap(backends, (name, snapshots) => ({ backend: snapshots, creating: creatingOf(name) })),
     log: log.with({ component: "gc" }),
     clock: opts.clock ?? Date.now,
   });
@@ -84,11 +93,8 @@ export async function openMetadataStore(
     containers: createContainerStore(db),
     leases: createLeaseManager(db),
     content: createNamespacedContentStore(db, gateContent(backend, gate), opts.contentSharingPolicy ?? "shared", inFlight),
-    snapshotters: new Map(
-      [...backends].map(([name, snapshots]) => [
-        name,
-        createNamespacedSnapshotter({ db, name, backend: snapshots, log: log.with({ snapshotter: name }), creating: creating.get(name)! }),
-      ]),
+    snapshotters: liveMap(backends, (name, snapshots) =>
+      createNamespacedSnapshotter({ db, name, backend: snapshots, log: log.with({ snapshotter: name }), creating: creatingOf(name) }),
     ),
     // The backend ignores namespaces; the context only carries the signal.
     unreferencedContent: (ctx = { namespace: "" }) => findUnreferencedContent(db, backend, inFlight, ctx),

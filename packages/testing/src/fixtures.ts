@@ -56,8 +56,8 @@ export async function ensureFixtureImages(): Promise<FixtureSummary> {
   return readSummary();
 }
 
-/** A lock directory holding the owner's pid; a lock whose owner died is taken over. */
-async function lockBuild(lock: string): Promise<() => Promise<void>> {
+/** A lock directory holding the owner's pid; a lock whose owner died is taken over (also used by cri-images.ts). */
+export async function lockBuild(lock: string): Promise<() => Promise<void>> {
   await mkdir(dirname(lock), { recursive: true });
   const deadline = Date.now() + BUILD_WAIT_MS;
   for (;;) {

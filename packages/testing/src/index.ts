@@ -19,6 +19,15 @@ export { ensureFixtureImages, fixtureLayout, fixtureBlob, imagesDir, repoRoot } 
 export type { FixtureName, FixtureImage, FixtureSummary } from "./fixtures.js";
 export { fixtureRegistrySetup } from "./fixture-registry-setup.js";
 
+// The images critest pulls, a registry serving them under their original paths, pod networks.
+export { buildCriImages, criImagesDir, CRI_SANDBOX_IMAGE } from "./cri-images.js";
+export type { CriImage, CriImageSummary, BuildCriImagesOptions } from "./cri-images.js";
+export { startCriRegistry, writeCriHostsDir } from "./cri-registry.js";
+export type { CriRegistry } from "./cri-registry.js";
+export { writeCriCniConf } from "./cri-cni.js";
+export type { CriCniNetwork, CriCniOptions } from "./cri-cni.js";
+export { criRegistrySetup } from "./cri-registry-setup.js";
+
 // Registries and what stands in front of them.
 export { startRegistry } from "./registry.js";
 export type { TestRegistry, RegistryOptions, RegistryAuth } from "./registry.js";
@@ -35,7 +44,7 @@ export { mountsBelow } from "./mounts.js";
 
 // Debian's containerd, privately: the reference to compare with.
 export { startPrivateContainerd, ctrIn, importFixture } from "./private-containerd.js";
-export type { PrivateContainerd, Ctr, ImportFixtureOptions } from "./private-containerd.js";
+export type { PrivateContainerd, PrivateContainerdOptions, Ctr, ImportFixtureOptions } from "./private-containerd.js";
 
 // The daemon.
 export { startTestDaemon, testLogger } from "./test-daemon.js";

@@ -50,7 +50,12 @@ export async function importFixture(ctr: Ctr, workDir: string, fixture: FixtureN
   await ctr("images", "import", ...unpack, "--base-name", opts.baseName ?? `berth.test/${fixture}`, archive);
 }
 
-function configToml(dir: string, address: string): string {
+export interface PrivateContainerdOptions {
+  /** TOML appended to the generated config, e.g. a `[proxy_plugins.NAME]` table. */
+  readonly extraConfig?: string;
+}
+
+function configToml(dir: string, address: string, extra: string): string {
   const q = JSON.stringify;
   return [
     "version = 2",
@@ -63,6 +68,7 @@ function configToml(dir: string, address: string): string {
     '[debug]\n  address = ""\n  level = "warn"',
     '[metrics]\n  address = ""',
     `[plugins."io.containerd.internal.v1.opt"]\n  path = ${q(join(dir, "opt"))}`,
+    extra,
     "",
   ].join("\n");
 }
@@ -72,13 +78,13 @@ function configToml(dir: string, address: string): string {
  * meets a system containerd: the reference Berth's behaviour is compared with. Fails when
  * containerd, its shim or runc is missing, or without root.
  */
-export async function startPrivateContainerd(): Promise<PrivateContainerd> {
+export async function startPrivateContainerd(opts: PrivateContainerdOptions = {}): Promise<PrivateContainerd> {
   requireRoot("they run Debian's containerd");
   for (const tool of ["containerd", "ctr", "containerd-shim-runc-v2"]) await requireTool(tool, "containerd");
   await requireTool("runc", "runc");
   const dir = await mkdtemp(join(tmpdir(), "berth-ctd-"));
   const address = join(dir, "c.sock");
-  await writeFile(join(dir, "config.toml"), configToml(dir, address));
+  await writeFile(join(dir, "config.toml"), configToml(dir, address, opts.extraConfig ?? ""));
   const log = openSync(join(dir, "containerd.log"), "a");
   const proc = spawn("containerd", ["--config", join(dir, "config.toml")], { stdio: ["ignore", log, log] });
   closeSync(log);

@@ -768,3 +768,49 @@ describe("loadPlugins: config", () => {
     expect((received.get(pluginUri({ type: Snapshot, id: "overlayfs" })) as { rootPath: string }).rootPath).toBe("");
   });
 });
+
+describe("plugins registered while the daemon runs", () => {
+  it("show up in statuses and in maps handed out at init, and leave again", async () => {
+    let seen: ReadonlyMap<string, Store> | undefined;
+    const metadata = definePlugin({
+      type: Metadata,
+      id: "meta",
+      requires: [optional(Snapshot)],
+      init: (ctx) => {
+        seen = ctx.all(Snapshot); // no snapshotter loaded yet: the map must still be live
+        return { name: "meta", deps: [] };
+      },
+    });
+    const loaded = await load([metadata]);
+    const closed: string[] = [];
+    loaded.register({ type: Snapshot, id: "remote", instance: { name: "remote", deps: [] }, close: () => void closed.push("remote") });
+
+    expect(seen?.get("remote")?.name).toBe("remote");
+    expect(loaded.get(Snapshot, "remote")?.name).toBe("remote");
+    expect(loaded.statuses().find((s) => s.uri === "io.test.snapshotter.v1.remote")?.state).toBe("ok");
+    expect(() => loaded.register({ type: Snapshot, id: "remote", instance: { name: "again", deps: [] } })).toThrow(/already exists/);
+
+    await loaded.unregister(Snapshot, "remote");
+    expect(closed).toEqual(["remote"]);
+    expect(seen?.has("remote")).toBe(false);
+    expect(loaded.statuses().some((s) => s.id === "remote")).toBe(false);
+    await expect(loaded.unregister(Snapshot, "remote")).rejects.toMatchObject({ errClass: "NotFound" });
+    await expect(loaded.unregister(Metadata, "meta")).rejects.toMatchObject({ errClass: "FailedPrecondition" });
+  });
+
+  it("are closed at shutdown, before the plugins loaded at start", async () => {
+    const order: string[] = [];
+    const local = definePlugin({
+      type: Snapshot,
+      id: "local",
+      init: (ctx) => {
+        ctx.onClose(() => void order.push("local"));
+        return { name: "local", deps: [] };
+      },
+    });
+    const loaded = await load([local]);
+    loaded.register({ type: Snapshot, id: "remote", instance: { name: "remote", deps: [] }, close: () => void order.push("remote") });
+    await loaded.close();
+    expect(order).toEqual(["remote", "local"]);
+  });
+});

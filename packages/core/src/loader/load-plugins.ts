@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
   BerthError,
+  alreadyExists,
   failedPrecondition,
   isBerthError,
   notFound,
@@ -33,9 +34,36 @@ export interface LoadOptions {
 export interface LoadedPlugins {
   statuses(): readonly PluginStatus[];
   get<T>(type: PluginType<T>, id: string): T | undefined;
+  /**
+   * Every plugin of `type`, by id. The map is live: plugins added or removed later through
+   * `register`/`unregister` show up in it, so a consumer that keeps it (metadata keeps the
+   * snapshotters) sees them at once.
+   */
   all<T>(type: PluginType<T>): ReadonlyMap<string, T>;
+  /**
+   * Adds a plugin instance made outside the loader while the daemon runs (a proxy plugin
+   * registered at run time): it is listed by `statuses()` and found by `get`/`all` at once.
+   * AlreadyExists when `type`.`id` is taken.
+   */
+  register<T>(plugin: AddedPlugin<T>): void;
+  /**
+   * Removes a plugin added by `register` and runs its close hook. NotFound when there is none;
+   * FailedPrecondition for a plugin loaded at start (others may hold it since their init).
+   */
+  unregister(type: PluginType<unknown>, id: string): Promise<void>;
   /** Aborts init contexts' signals, then runs close hooks in reverse load order. */
   close(): Promise<void>;
+}
+
+/** A plugin added while the daemon runs; see LoadedPlugins.register. */
+export interface AddedPlugin<T> {
+  readonly type: PluginType<T>;
+  readonly id: string;
+  readonly instance: T;
+  /** What introspection shows; default no platforms, exports or capabilities. */
+  readonly meta?: PluginMeta;
+  /** Runs on unregister and at shutdown. */
+  readonly close?: () => Promise<void> | void;
 }
 
 const DEFAULT_INIT_TIMEOUT_MS = 60_000;
@@ -53,13 +81,53 @@ export async function loadPlugins(opts: LoadOptions): Promise<LoadedPlugins> {
   const instances = new Map<string, Map<string, unknown>>(); // type URI → id → instance
   const closers: { uri: string; fn: () => Promise<void> | void }[] = [];
   const shutdown = new AbortController();
+  const added = new Map<string, AddedPlugin<unknown>>(); // URI → plugins added by register
 
   const loaded: LoadedPlugins = {
     statuses: () => statuses,
     get: <T>(type: PluginType<T>, id: string) => instances.get(type.uri)?.get(id) as T | undefined,
-    all: <T>(type: PluginType<T>) => (instances.get(type.uri) ?? new Map()) as ReadonlyMap<string, T>,
+    all: <T>(type: PluginType<T>) => instancesOf(instances, type.uri) as ReadonlyMap<string, T>,
+    register: (plugin) => {
+      const uri = pluginUri({ type: plugin.type, id: plugin.id });
+      if (statuses.some((s) => s.uri === uri)) throw alreadyExists(`plugin ${uri} already exists`);
+      instancesOf(instances, plugin.type.uri).set(plugin.id, plugin.instance);
+      added.set(uri, plugin as AddedPlugin<unknown>);
+      statuses.push({
+        type: plugin.type.uri,
+        id: plugin.id,
+        uri,
+        requires: [],
+        state: "ok",
+        error: undefined,
+        meta: plugin.meta ?? { platforms: [], exports: {}, capabilities: new Set() },
+      });
+      opts.log.info("registered plugin", { plugin: uri });
+    },
+    unregister: async (type, id) => {
+      const uri = pluginUri({ type, id });
+      const plugin = added.get(uri);
+      if (!plugin) {
+        if (statuses.some((s) => s.uri === uri)) throw failedPrecondition(`plugin ${uri} was loaded at start and cannot be unregistered`);
+        throw notFound(`plugin ${uri} not found`);
+      }
+      added.delete(uri);
+      instances.get(type.uri)?.delete(id);
+      const at = statuses.findIndex((s) => s.uri === uri);
+      if (at >= 0) statuses.splice(at, 1);
+      opts.log.info("unregistered plugin", { plugin: uri });
+      await plugin.close?.();
+    },
     close: async () => {
       shutdown.abort();
+      // Plugins added at run time came last; they go first.
+      for (const [uri, plugin] of [...added].reverse()) {
+        added.delete(uri);
+        try {
+          await plugin.close?.();
+        } catch (err) {
+          opts.log.error("plugin close failed", { plugin: uri, error: err });
+        }
+      }
       for (const { uri, fn } of closers.splice(0).reverse()) {
         try {
           await fn();
@@ -96,9 +164,7 @@ export async function loadPlugins(opts: LoadOptions): Promise<LoadedPlugins> {
         const ctx = createInitContext(reg, { rootDir, stateDir, meta, instances, statuses, closers, opts, signal: shutdown.signal });
         const config = opts.configs.get(uri) ?? (reg.config ? schemaDefaults(reg.config) : {});
         const instance = await withTimeout(Promise.resolve(reg.init(ctx as InitContext, config)), opts.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS, uri);
-        const ofType = instances.get(reg.type.uri) ?? new Map<string, unknown>();
-        ofType.set(reg.id, instance);
-        instances.set(reg.type.uri, ofType);
+        instancesOf(instances, reg.type.uri).set(reg.id, instance);
         record("ok");
         opts.log.debug("loaded plugin", { plugin: uri });
       } catch (err) {
@@ -127,6 +193,19 @@ export async function loadPlugins(opts: LoadOptions): Promise<LoadedPlugins> {
     throw failedPrecondition(`required plugins did not load: ${missing.map((u) => `${u} (${why(u)})`).join(", ")}`);
   }
   return loaded;
+}
+
+/**
+ * The one map of `uri`'s instances, made on first use: every `all()` hands out this same map,
+ * which is what keeps it live for plugins registered later.
+ */
+function instancesOf(instances: Map<string, Map<string, unknown>>, uri: string): Map<string, unknown> {
+  let ofType = instances.get(uri);
+  if (!ofType) {
+    ofType = new Map();
+    instances.set(uri, ofType);
+  }
+  return ofType;
 }
 
 /** The first failed plugin of a required type whose plugins all failed, if any. */
@@ -161,7 +240,7 @@ function createInitContext(reg: PluginRegistration, parts: ContextParts): InitCo
     if (allowed && !allowed.has(type.uri)) {
       throw failedPrecondition(`plugin ${uri} looked up ${type.uri}, which it does not list in requires`);
     }
-    return parts.instances.get(type.uri) ?? new Map<string, unknown>();
+    return instancesOf(parts.instances, type.uri);
   };
   return {
     type: reg.type.uri,
