@@ -9,6 +9,8 @@ export interface FieldSpec<V> {
   readonly expected: string;
   /** The decoded value, or undefined when `raw` is not acceptable. */
   decode(raw: unknown): V | undefined;
+  /** The TOML form of a decoded value, where it is not the value itself (nested tables). */
+  encode?(value: V): unknown;
 }
 
 export type Schema<C> = { readonly [K in keyof C]: FieldSpec<C[K]> };
@@ -48,6 +50,40 @@ export const field = {
     spec(defMs, 'a duration such as "10s", "1m30s" or "250ms"', (v) =>
       typeof v === "number" && v >= 0 ? v * 1000 : typeof v === "string" ? parseDuration(v) : undefined,
     ),
+  /**
+   * A nested table decoded by its own schema (containerd's CRI section nests `cni`, `registry`,
+   * `containerd`). A table with a bad value is refused whole: the loader reports it under the
+   * table's key and the defaults apply.
+   */
+  table: <C>(schema: Schema<C>, overrides: Partial<C> = {}): FieldSpec<C> => ({
+    default: { ...schemaDefaults(schema), ...overrides },
+    expected: `a table with ${Object.keys(schema).map(toSnakeCase).join(", ")}`,
+    decode(raw) {
+      if (!isTable(raw)) return undefined;
+      const { value, errors } = decodeTable(schema, raw, "");
+      return errors.length === 0 ? value : undefined;
+    },
+    encode: (value) => encodeTable(schema, value),
+  }),
+  /** A table of tables keyed by name (containerd's `runtimes.<name>`), each decoded by `entry`. */
+  tableMap: <C>(entry: FieldSpec<C>, def: Readonly<Record<string, C>>): FieldSpec<Readonly<Record<string, C>>> => ({
+    default: def,
+    expected: `a table of names, each ${entry.expected}`,
+    decode(raw) {
+      if (!isTable(raw)) return undefined;
+      const out: Record<string, C> = {};
+      for (const [name, value] of Object.entries(raw)) {
+        const decoded = entry.decode(value);
+        if (decoded === undefined) return undefined;
+        out[name] = decoded;
+      }
+      return out;
+    },
+    encode: (value) =>
+      Object.fromEntries(Object.entries(value).map(([name, v]) => [name, entry.encode ? entry.encode(v) : v])),
+  }),
+  /** Any TOML table, kept as it was written (a runtime's options are the runtime's to read). */
+  rawTable: () => spec<Readonly<Record<string, unknown>>>({}, "a table", (v) => (isTable(v) ? v : undefined)),
   /** A table of string values, such as labels. */
   stringMap: (def: Readonly<Record<string, string>>) =>
     spec(def, "a table of strings", (v) =>
@@ -133,7 +169,12 @@ export function encodeTable<C>(schema: Schema<C>, value: C): Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(schema) as (keyof C & string)[]) {
     const v = value[name];
-    out[toSnakeCase(name)] = schema[name].expected.startsWith("a duration") ? `${v as number}ms` : v;
+    const fieldSpec = schema[name];
+    out[toSnakeCase(name)] = fieldSpec.encode
+      ? fieldSpec.encode(v)
+      : fieldSpec.expected.startsWith("a duration")
+        ? `${v as number}ms`
+        : v;
   }
   return out;
 }

@@ -1,5 +1,4 @@
 import { field, invalidArgument, type ConfigOf } from "@berth/core";
-import { rawTableField, tableField, tableMapField } from "./table-field.js";
 
 /**
  * One runtime handler (`[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.<name>]`):
@@ -9,7 +8,7 @@ import { rawTableField, tableField, tableMapField } from "./table-field.js";
 export const runtimeHandlerSchema = {
   runtimeType: field.string("io.containerd.runc.v2"),
   runtimePath: field.string(""),
-  options: rawTableField(),
+  options: field.rawTable(),
   privilegedWithoutHostDevices: field.boolean(false),
   podAnnotations: field.stringArray([]),
   containerAnnotations: field.stringArray([]),
@@ -19,13 +18,13 @@ export const runtimeHandlerSchema = {
 };
 export type RuntimeHandlerConfig = ConfigOf<typeof runtimeHandlerSchema>;
 
-const runtimeHandler = tableField(runtimeHandlerSchema);
+const runtimeHandler = field.table(runtimeHandlerSchema);
 
 /** `[...cri.containerd]`: where images unpack and which runtime runs pods by default. */
 export const containerdSectionSchema = {
   snapshotter: field.string("overlayfs"),
   defaultRuntimeName: field.string("runc"),
-  runtimes: tableMapField(runtimeHandler, { runc: runtimeHandler.default }),
+  runtimes: field.tableMap(runtimeHandler, { runc: runtimeHandler.default }),
   /** Unpacked layers are kept in content too unless this is set (containerd's default: kept). */
   discardUnpackedLayers: field.boolean(false),
 };
@@ -60,9 +59,9 @@ export const criConfigSchema = {
   maxContainerLogLineSize: field.integer(16 * 1024, -1),
   /** Image references never removed by the kubelet's image GC (the sandbox image always is). */
   pinnedImages: field.stringArray([]),
-  containerd: tableField(containerdSectionSchema),
-  cni: tableField(cniSectionSchema),
-  registry: tableField(registrySectionSchema),
+  containerd: field.table(containerdSectionSchema),
+  cni: field.table(cniSectionSchema),
+  registry: field.table(registrySectionSchema),
 };
 export type CriConfig = ConfigOf<typeof criConfigSchema>;
 
