@@ -7,7 +7,6 @@ import {
   isBerthError,
   notFound,
   unknown,
-  type ApplyOptions,
   type ContentStore,
   type Descriptor,
   type DiffOptions,
@@ -29,6 +28,7 @@ import {
   compressionOfLayer,
   type Compression,
 } from "./media-types.js";
+import { ACCEPTS_LAYER_SOURCE, type LayerApplyOptions } from "./layer-source.js";
 import { directApplyTarget, overlayDirs, planMounts, readOnly, type MountPlan } from "./mount-plan.js";
 
 export interface WalkingDifferOptions {
@@ -47,10 +47,12 @@ export interface WalkingDifferOptions {
 export function createWalkingDiffer(opts: WalkingDifferOptions): Differ {
   const { content } = opts;
   const gzipLevel = opts.gzipLevel ?? 6;
-  return {
+  const differ: Differ & { readonly [ACCEPTS_LAYER_SOURCE]: true } = {
+    [ACCEPTS_LAYER_SOURCE]: true,
     apply: (ctx, desc, mounts, applyOpts) => applyLayer(ctx, content, desc, mounts, applyOpts),
     compare: (ctx, lower, upper, diffOpts) => compareMounts(ctx, content, lower, upper, gzipLevel, diffOpts),
   };
+  return differ;
 }
 
 async function applyLayer(
@@ -58,14 +60,15 @@ async function applyLayer(
   content: ContentStore,
   desc: Descriptor,
   mounts: readonly Mount[],
-  opts: ApplyOptions | undefined,
+  opts: LayerApplyOptions | undefined,
 ): Promise<Descriptor> {
   const what = `apply layer ${desc.digest}`;
   try {
     const compression = compressionOfLayer(desc.mediaType);
-    const expected = await expectedDiffId(ctx, content, desc, compression);
+    const source = opts?.source;
+    const expected = await expectedDiffId(ctx, content, desc, compression, source !== undefined);
     const direct = directApplyTarget(planMounts(mounts));
-    const run = (target: LayerTarget) => applyTarStream(content.read(ctx, desc.digest), compression, target, ctx.signal);
+    const run = (target: LayerTarget) => applyTarStream(source ?? content.read(ctx, desc.digest), compression, target, ctx.signal);
     let applied: AppliedTar;
     if (direct) {
       const whiteouts = direct.lowers ? "overlay" : "remove";
@@ -95,12 +98,21 @@ async function applyLayer(
  * What the uncompressed tar must hash to, where known: the blob's own digest for an
  * uncompressed layer, else the containerd.io/uncompressed annotation or content label.
  */
-async function expectedDiffId(ctx: OpContext, content: ContentStore, desc: Descriptor, c: Compression): Promise<string | undefined> {
+async function expectedDiffId(
+  ctx: OpContext,
+  content: ContentStore,
+  desc: Descriptor,
+  c: Compression,
+  streamed: boolean,
+): Promise<string | undefined> {
+  const annotated = c === "none" ? desc.digest : desc.annotations?.[LABEL_UNCOMPRESSED];
+  // A streamed layer may not be in the store yet: its caller vouches for the blob.
+  if (streamed && annotated !== undefined) return annotated;
   const info = await content.info(ctx, desc.digest).catch((err: unknown) => {
+    if (streamed && classOf(err) === "NotFound") return undefined;
     throw classOf(err) === "NotFound" ? notFound(`layer ${desc.digest} is not in the content store`, err) : err;
   });
-  if (c === "none") return desc.digest;
-  return desc.annotations?.[LABEL_UNCOMPRESSED] ?? info.labels[LABEL_UNCOMPRESSED];
+  return annotated ?? info?.labels[LABEL_UNCOMPRESSED];
 }
 
 async function compareMounts(

@@ -14,6 +14,7 @@ import { withLease } from "./lease.js";
 import { createLimiter } from "./limiter.js";
 import { readSmallBlob } from "./read-blob.js";
 import { saveImage } from "./save-image.js";
+import { LiveBlob, LiveBudget } from "./live-blob.js";
 import { storeBlob } from "./store-blob.js";
 import { unpackLayers, UNCOMPRESSED_LABEL, type UnpackTarget } from "./unpack.js";
 
@@ -54,9 +55,9 @@ export async function pullImage(stores: PullStores, ctx: OpContext, source: Imag
     const fetchLimited = createLimiter(opts.maxConcurrentDownloads ?? 3);
     const origin = source.origin;
     const commitLabels = origin ? { [distributionSourceKey(origin.registry)]: origin.repository } : undefined;
-    const fetch = (desc: Descriptor) =>
+    const fetch = (desc: Descriptor, live?: LiveBlob) =>
       fetchLimited(async () => {
-        const outcome = await storeBlob(stores.content, leased, source, desc, opts.onProgress, { labels: commitLabels });
+        const outcome = await storeBlob(stores.content, leased, source, desc, opts.onProgress, { labels: commitLabels, live });
         if (outcome === "exists" && origin) await recordOrigin(stores.content, leased, desc.digest, origin);
       });
     const pull = new PullRun(stores.content, leased, fetch, opts);
@@ -66,6 +67,14 @@ export async function pullImage(stores: PullStores, ctx: OpContext, source: Imag
   };
   return withLease(stores.leases, ctx, run, "pull");
 }
+
+/**
+ * Downloaded bytes a layer's feed holds for its unpack before giving up on it (it then reads
+ * the rest from the content store once the blob is in), and all feeds of a pull together.
+ * The feed of the layer being unpacked rarely holds more than a few chunks.
+ */
+const LIVE_BUFFER_BYTES = 16 * 1024 * 1024;
+const LIVE_BUDGET_BYTES = 32 * 1024 * 1024;
 
 interface FetchedManifest {
   readonly manifest: Descriptor;
@@ -77,7 +86,7 @@ class PullRun {
   constructor(
     private readonly content: ContentStore,
     private readonly ctx: OpContext,
-    private readonly fetch: (desc: Descriptor) => Promise<void>,
+    private readonly fetch: (desc: Descriptor, live?: LiveBlob) => Promise<void>,
     private readonly opts: PullOptions,
   ) {}
 
@@ -113,31 +122,52 @@ class PullRun {
   private async walkManifest(desc: PlatformDescriptor): Promise<FetchedManifest> {
     const manifest = parseManifest(await readSmallBlob(this.content, this.ctx, desc), desc.digest);
     await this.label(desc, [manifest.config, ...manifest.layers]);
-    // The config first: unpacking needs its diff IDs, and queued behind the layers it would
-    // hold the first unpack back until most of the image is downloaded.
-    const configFetch = this.fetch(manifest.config);
-    const layerFetches = manifest.layers.map((layer) => this.fetch(layer));
-    // Rejections are handled by whoever awaits first; keep Node from reporting them early.
-    for (const f of [configFetch, ...layerFetches]) f.catch(() => undefined);
-    await configFetch;
     const unpack = this.opts.unpack;
     const forThisHost = desc.platform === undefined || this.opts.platform !== "all" || platformMatches(hostPlatform(), desc.platform);
     if (unpack === undefined || this.unpacked || !forThisHost) {
-      await Promise.all(layerFetches);
+      await allFetched([manifest.config, ...manifest.layers].map((d) => this.fetch(d)));
       return { manifest: desc };
     }
     this.unpacked = true;
-    const config = parseConfig(await readSmallBlob(this.content, this.ctx, manifest.config), manifest.config.digest);
-    const diffIds = config.rootfs.diff_ids;
-    if (diffIds.length !== manifest.layers.length) {
-      throw notFound(`image config ${manifest.config.digest} lists ${diffIds.length} diff IDs for ${manifest.layers.length} layers`);
+    // The config first: unpacking needs its diff IDs, and queued behind the layers it would
+    // hold the first unpack back until most of the image is downloaded. Each layer's bytes
+    // also feed its unpack as they arrive, within a small buffer (see LiveBlob).
+    const configFetch = this.fetch(manifest.config);
+    const budget = new LiveBudget(LIVE_BUDGET_BYTES);
+    const feeds = manifest.layers.map((layer) => new LiveBlob(layer.size, LIVE_BUFFER_BYTES, budget));
+    const layerFetches = manifest.layers.map((layer, i) => this.fetch(layer, feeds[i]));
+    // Rejections are handled by whoever awaits first; keep Node from reporting them early.
+    for (const f of [configFetch, ...layerFetches]) f.catch(() => undefined);
+    let diffIds: readonly string[];
+    try {
+      await configFetch;
+      diffIds = parseConfig(await readSmallBlob(this.content, this.ctx, manifest.config), manifest.config.digest).rootfs.diff_ids;
+      if (diffIds.length !== manifest.layers.length) {
+        throw notFound(`image config ${manifest.config.digest} lists ${diffIds.length} diff IDs for ${manifest.layers.length} layers`);
+      }
+    } catch (err) {
+      for (const feed of feeds) feed.release();
+      throw err;
     }
-    const layers = manifest.layers.map((l, i) => ({ desc: l, diffId: diffIds[i]!, fetched: layerFetches[i]! }));
-    const chainId = await unpackLayers(unpack, this.ctx, layers, {
-      onLayer: (layer, state) =>
-        this.opts.onProgress?.({ digest: layer.digest, mediaType: layer.mediaType, offset: state === "unpacking" ? 0 : layer.size, total: layer.size, state }),
+    const layers = manifest.layers.map((l, i) => {
+      const fetched = layerFetches[i]!;
+      const feed = feeds[i]!;
+      const rest = (offset: number) => this.content.read(this.ctx, l.digest, { offset });
+      return { desc: l, diffId: diffIds[i]!, fetched, live: () => feed.read(fetched, rest), release: () => feed.release() };
     });
-    await Promise.all(layerFetches);
+    let chainId: string;
+    try {
+      chainId = await unpackLayers(unpack, this.ctx, layers, {
+        onLayer: (layer, state) =>
+          this.opts.onProgress?.({ digest: layer.digest, mediaType: layer.mediaType, offset: state === "unpacking" ? 0 : layer.size, total: layer.size, state }),
+      });
+    } catch (err) {
+      // An unpack reading behind a download fails as soon as the download's bytes go bad: the
+      // download's own error is the root cause.
+      await allFetched(layerFetches);
+      throw err;
+    }
+    await allFetched(layerFetches);
     await this.labelUnpacked(manifest.config, unpack.name, chainId, layers);
     return { manifest: desc, chainId };
   }
@@ -156,6 +186,15 @@ class PullRun {
       await this.content.update(this.ctx, { digest: desc.digest, labels: { [UNCOMPRESSED_LABEL]: diffId } }, [`labels.${UNCOMPRESSED_LABEL}`]);
     }
   }
+}
+
+/**
+ * Waits for every fetch to settle, then throws the first failure: a pull never returns while
+ * one of its downloads still writes (its lease would go first).
+ */
+async function allFetched(fetches: readonly Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(fetches)).find((f) => f.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Adds the repository to a blob's distribution-source label (a blob may come from several). */

@@ -10,10 +10,13 @@ import {
   type OpContext,
 } from "@berth/core";
 import type { BlobState, ImageSource, ProgressListener } from "./image-source.js";
+import type { LiveBlob } from "./live-blob.js";
 
 export interface StoreBlobOptions {
   /** Labels the blob gets when this call commits it (a blob already stored keeps its own). */
   readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** Also hands the downloaded bytes to this feed as they arrive (an unpack reading behind the download). */
+  readonly live?: LiveBlob | undefined;
 }
 
 /** stored: this call committed it; exists: the store had it, or another writer committed it first. */
@@ -43,12 +46,13 @@ export async function storeBlob(
     onProgress?.({ digest: desc.digest, mediaType: desc.mediaType, offset, total: desc.size, state });
   const writer = await openWriter(content, ctx, desc, () => report(0, "waiting"));
   if (writer === undefined) {
+    opts.live?.detach();
     report(desc.size, "exists");
     return "exists";
   }
   let offset = 0;
   try {
-    offset = await download(writer, source, desc, ctx.signal, (at) => report(at, "downloading"));
+    offset = await download(writer, source, desc, ctx.signal, (at) => report(at, "downloading"), opts.live);
   } catch (err) {
     // The ingest stays: the next attempt resumes from what was written, unless it was too much.
     await writer.close().catch(() => undefined);
@@ -90,6 +94,7 @@ async function download(
   desc: Descriptor,
   signal: AbortSignal | undefined,
   progress: (offset: number) => void,
+  live: LiveBlob | undefined,
 ): Promise<number> {
   let offset = (await writer.status()).offset;
   if (offset > desc.size) {
@@ -118,6 +123,7 @@ async function download(
         batchBytes = 0;
         throw failedPrecondition(`blob ${desc.digest}: the source sent more than its ${desc.size} bytes`);
       }
+      live?.offer(chunk, received);
       received += chunk.byteLength;
       batch.push(chunk);
       batchBytes += chunk.byteLength;

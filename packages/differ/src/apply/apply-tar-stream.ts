@@ -15,10 +15,21 @@ export interface AppliedTar {
 }
 
 /**
+ * File data handed to the thread pool and not yet written, at most: enough to keep the pool
+ * busy while the main thread parses the next chunks, little enough to keep memory flat.
+ */
+const MAX_BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+
+/**
  * Decompresses `source`, applies the tar to `target` and digests the uncompressed bytes, in one
- * pass. Decompression runs on the thread pool ahead of the applier, whose sync fs calls keep
- * the main thread; the stream's own backpressure bounds the chunks in flight. Bytes after the
- * end-of-archive blocks are read and digested too, as they are part of the diff ID.
+ * pass. Decompression runs on the thread pool ahead of the applier, and so do the writes of
+ * larger file pieces; parsing, hashing and the metadata calls (open, chown, utimes…) stay
+ * synchronous on the main thread. Backpressure bounds both the decompressed chunks and the
+ * bytes being written. Bytes after the end-of-archive blocks are read and digested too, as
+ * they are part of the diff ID.
+ *
+ * The chunks `source` yields must not be reused by it afterwards (Node's streams never do):
+ * file data is written from views of the decompressed chunks.
  */
 export async function applyTarStream(
   source: AsyncIterable<Uint8Array>,
@@ -35,19 +46,22 @@ export async function applyTarStream(
       const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
       hash.update(chunk);
       size += chunk.length;
-      if (!parser.done) parser.push(chunk);
+      if (parser.done) continue;
+      const paused = parser.push(chunk);
+      if (paused) await paused;
+      applier.checkWrites();
+      if (applier.bytesInFlight > MAX_BYTES_IN_FLIGHT) await applier.writesBelow(MAX_BYTES_IN_FLIGHT / 2);
     }
     parser.finish();
+    await applier.finish();
   };
   const inflate = decompressor(compression);
   try {
     if (inflate) await pipeline(source, inflate, apply, signal ? { signal } : {});
     else await pipeline(source, apply, signal ? { signal } : {});
-    applier.finish();
   } catch (err) {
+    await applier.close();
     throw asLayerError(err);
-  } finally {
-    applier.close();
   }
   return { digest: `sha256:${hash.digest("hex")}`, size };
 }

@@ -28,6 +28,7 @@ import { entryComponents, joinPath } from "./entry-path.js";
 import { accessTimeOf, copyXattrs, modTimeOf, setTimes, setXattrs } from "./metadata.js";
 import { OPAQUE_XATTR, OverlayLowers, isWhiteoutDevice } from "./overlay-lowers.js";
 import { RootPaths, RootResolver, type DirInfo } from "./root-resolver.js";
+import { BackgroundWrites } from "./background-writes.js";
 
 /** Where a layer goes and how its whiteouts are written. */
 export interface LayerTarget {
@@ -48,10 +49,28 @@ const OPAQUE_MARKER = ".wh..wh..opq";
 const SPECIAL_BITS = 0o7000;
 const NEW_FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
+/**
+ * Data pieces at least this large are written on the thread pool; smaller ones synchronously,
+ * where a hand-off would cost more than the write.
+ */
+const BACKGROUND_WRITE_MIN = 64 * 1024;
+
 interface OpenFile {
   readonly fd: number;
   readonly path: Buffer;
   readonly entry: TarEntry;
+  /**
+   * Whether its data may be written in the background. Finishing such a file after its last
+   * write uses only its descriptor, so it is right even if a later entry replaced the path
+   * meanwhile; files that need path-based calls at the end (xattrs, nanosecond times) are
+   * written synchronously.
+   */
+  readonly background: boolean;
+  /** Data bytes received so far: the next piece's position. */
+  written: number;
+  inFlight: number;
+  /** Its last byte arrived: the last background write to complete finishes it. */
+  ended: boolean;
 }
 
 interface DirTimes {
@@ -79,6 +98,7 @@ export class LayerApplier implements TarEntryHandler {
   /** Real paths this layer wrote: an opaque marker keeps them and removes the rest. */
   readonly #unpacked = new Set<string>();
   #current = "";
+  readonly #writes = new BackgroundWrites();
 
   constructor(target: LayerTarget, umask: number) {
     this.#paths = new RootPaths(target.root);
@@ -89,8 +109,15 @@ export class LayerApplier implements TarEntryHandler {
     this.#resolver = new RootResolver(this.#paths, this.#egid, (real, parent) => this.#makeParent(real, parent));
   }
 
-  entry(entry: TarEntry): void {
+  /**
+   * A hardlink waits for the background writes: it reads and sets attributes of an inode that
+   * may still be an unfinished file. Everything else goes at once.
+   */
+  entry(entry: TarEntry): void | Promise<void> {
     this.#current = entry.name;
+    if (entry.type === "hardlink" && this.#writes.busy) {
+      return this.#writes.below(0).then(() => this.entry(entry) as undefined);
+    }
     try {
       this.#apply(entry);
     } catch (err) {
@@ -100,8 +127,19 @@ export class LayerApplier implements TarEntryHandler {
 
   data(piece: Buffer): void {
     const file = this.#file!;
+    const position = file.written;
+    file.written += piece.length;
+    if (file.background && piece.length >= BACKGROUND_WRITE_MIN) {
+      file.inFlight++;
+      this.#writes.write(file.fd, piece, position, (err) => {
+        file.inFlight--;
+        if (err !== undefined) throw this.#entryError(err, file.entry.name);
+        if (file.ended && file.inFlight === 0) this.#finishLater(file);
+      });
+      return;
+    }
     try {
-      for (let at = 0; at < piece.length; ) at += writeSync(file.fd, piece, at, piece.length - at);
+      for (let at = 0; at < piece.length; ) at += writeSync(file.fd, piece, at, piece.length - at, position + at);
     } catch (err) {
       throw this.#entryError(err);
     }
@@ -111,6 +149,8 @@ export class LayerApplier implements TarEntryHandler {
     const file = this.#file;
     if (!file) return;
     this.#file = undefined;
+    file.ended = true;
+    if (file.inFlight > 0) return; // the last background write finishes it
     try {
       this.#finishFile(file);
     } catch (err) {
@@ -118,16 +158,42 @@ export class LayerApplier implements TarEntryHandler {
     }
   }
 
-  /** After the last entry: directory times, deepest first. */
-  finish(): void {
+  /** Resolves when the writes in flight are down to `bytes` (0: all done); rejects with the first failure. */
+  async writesBelow(bytes: number): Promise<void> {
+    await this.#writes.below(bytes);
+  }
+
+  get bytesInFlight(): number {
+    return this.#writes.bytesInFlight;
+  }
+
+  /** Throws the first failure of a background write or of finishing its file. */
+  checkWrites(): void {
+    this.#writes.check();
+  }
+
+  /** After the last entry: waits for the file data, then sets directory times, deepest first. */
+  async finish(): Promise<void> {
+    await this.#writes.below(0);
     const dirs = this.#dirTimes.sort((a, b) => depth(b.real) - depth(a.real));
     for (const d of dirs) setTimes(this.#paths.abs(d.real), d.atime, d.mtime);
   }
 
-  /** Releases an open file after a failure. */
-  close(): void {
-    if (this.#file) closeSync(this.#file.fd);
+  /** After a failure: waits until no write is in flight, then releases the open file. */
+  async close(): Promise<void> {
+    await this.#writes.settled();
+    const file = this.#file;
     this.#file = undefined;
+    if (file && file.inFlight === 0) closeSync(file.fd);
+  }
+
+  /** Finishes a file whose last background write completed; a failure fails the layer. */
+  #finishLater(file: OpenFile): void {
+    try {
+      this.#finishFile(file);
+    } catch (err) {
+      this.#writes.fail(this.#entryError(err, file.entry.name));
+    }
   }
 
   #apply(entry: TarEntry): void {
@@ -143,9 +209,12 @@ export class LayerApplier implements TarEntryHandler {
     }
     const real = joinPath(parent.real, base);
     switch (entry.type) {
-      case "file":
-        this.#file = { fd: this.#createFile(entry, real, parent), path: this.#paths.abs(real), entry };
+      case "file": {
+        const background = entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
+        const fd = this.#createFile(entry, real, parent);
+        this.#file = { fd, path: this.#paths.abs(real), entry, background, written: 0, inFlight: 0, ended: false };
         break;
+      }
       case "dir":
         this.#createDir(entry, real, parent, parts.join("/"));
         break;
@@ -353,8 +422,8 @@ export class LayerApplier implements TarEntryHandler {
     return (mode & SPECIAL_BITS) !== 0 || (mode & this.#umask) !== 0;
   }
 
-  #entryError(err: unknown): BerthError {
-    const message = `entry "${displayName(this.#current)}": ${err instanceof Error ? err.message : String(err)}`;
+  #entryError(err: unknown, name = this.#current): BerthError {
+    const message = `entry "${displayName(name)}": ${err instanceof Error ? err.message : String(err)}`;
     return isBerthError(err) ? new BerthError(err.errClass, message, { cause: err }) : unknown(message, err);
   }
 }

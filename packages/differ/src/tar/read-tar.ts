@@ -15,7 +15,9 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
   const ready: TarRecord[] = [];
   let current: { entry: TarEntry; parts: Buffer[] } | undefined;
   const parser = new TarParser({
-    entry: (entry) => (current = { entry, parts: [] }),
+    entry: (entry) => {
+      current = { entry, parts: [] };
+    },
     data: (piece) => current!.parts.push(Buffer.from(piece)),
     end: () => {
       ready.push({ entry: current!.entry, data: Buffer.concat(current!.parts) });

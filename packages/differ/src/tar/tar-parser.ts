@@ -4,11 +4,12 @@ import { BLOCK, TarFormatError, TarUnsupportedError, checksumOf, isZeroBlock, pa
 
 /**
  * Receives a tar stream's entries, synchronously, as the parser meets them: `entry`, then the
- * entry's data in pieces (views into the pushed chunks, valid only during the call), then
- * `end`. Throwing from any of them aborts the parse.
+ * entry's data in pieces (views into the pushed chunks: valid as long as the pusher leaves
+ * those chunks alone), then `end`. Throwing from any of them aborts the parse. An `entry` that
+ * returns a promise pauses the parser after that entry until the promise settles (see `push`).
  */
 export interface TarEntryHandler {
-  entry(entry: TarEntry): void;
+  entry(entry: TarEntry): void | Promise<void>;
   data(piece: Buffer): void;
   end(): void;
 }
@@ -52,6 +53,8 @@ export class TarParser {
   #global = new Map<string, Buffer>();
   #longName: string | undefined;
   #longLink: string | undefined;
+  /** Set when a handler asked to pause: `push` stops at the entry and hands this back. */
+  #pause: Promise<void> | undefined;
 
   constructor(private readonly handler: TarEntryHandler) {}
 
@@ -60,9 +63,23 @@ export class TarParser {
     return this.#state === "done";
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * Parses `chunk`. Returns undefined once it is consumed, or, when an entry handler returned a
+   * promise, a promise that settles once that one has and the rest of the chunk is parsed:
+   * await it before pushing more.
+   */
+  push(chunk: Buffer): Promise<void> | undefined {
+    const at = this.#consume(chunk);
+    const pause = this.#pause;
+    if (pause === undefined) return undefined;
+    this.#pause = undefined;
+    return pause.then(() => (at < chunk.length ? this.push(chunk.subarray(at)) : undefined));
+  }
+
+  /** Parses from the start of `chunk` until its end or a pause; returns the bytes consumed. */
+  #consume(chunk: Buffer): number {
     let at = 0;
-    while (at < chunk.length) {
+    while (at < chunk.length && this.#pause === undefined) {
       switch (this.#state) {
         case "header": {
           if (this.#headerFill === 0 && chunk.length - at >= BLOCK) {
@@ -105,9 +122,10 @@ export class TarParser {
           break;
         }
         case "done":
-          return;
+          return chunk.length;
       }
     }
+    return at;
   }
 
   /** Call at the end of the stream: fails on a truncated archive. */
@@ -151,7 +169,8 @@ export class TarParser {
       throw new TarUnsupportedError(`unsupported tar entry type '${printable(flag)}' for "${readString(block, "name")}"`);
     }
     const entry = this.#entryOf(block, type, size);
-    this.handler.entry(entry);
+    const pause = this.handler.entry(entry);
+    if (pause instanceof Promise) this.#pause = pause;
     this.#startBody(entry.size, "data");
   }
 

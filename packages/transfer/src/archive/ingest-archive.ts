@@ -48,7 +48,9 @@ type TarEvent = { readonly kind: "entry"; readonly entry: TarEntry } | { readonl
 export async function ingestArchive(content: ContentStore, ctx: OpContext, tar: AsyncIterable<Uint8Array>): Promise<ArchiveContents> {
   const events: TarEvent[] = [];
   const parser = new TarParser({
-    entry: (entry) => events.push({ kind: "entry", entry }),
+    entry: (entry) => {
+      events.push({ kind: "entry", entry });
+    },
     data: (piece) => events.push({ kind: "data", piece }),
     end: () => events.push({ kind: "end" }),
   });
