@@ -6,8 +6,6 @@
 export { createWalkingDiffer } from "./walking-differ.js";
 export type { WalkingDifferOptions } from "./walking-differ.js";
 export { walkingDifferPlugin } from "./plugin.js";
-export { acceptsLayerSource, ACCEPTS_LAYER_SOURCE } from "./layer-source.js";
-export type { LayerApplyOptions } from "./layer-source.js";
 export {
   LABEL_UNCOMPRESSED,
   MEDIA_TYPE_LAYER,

@@ -7,6 +7,7 @@ import {
   isBerthError,
   notFound,
   unknown,
+  type ApplyOptions,
   type ContentStore,
   type Descriptor,
   type DiffOptions,
@@ -28,7 +29,6 @@ import {
   compressionOfLayer,
   type Compression,
 } from "./media-types.js";
-import { ACCEPTS_LAYER_SOURCE, type LayerApplyOptions } from "./layer-source.js";
 import { directApplyTarget, overlayDirs, planMounts, readOnly, type MountPlan } from "./mount-plan.js";
 
 export interface WalkingDifferOptions {
@@ -47,12 +47,11 @@ export interface WalkingDifferOptions {
 export function createWalkingDiffer(opts: WalkingDifferOptions): Differ {
   const { content } = opts;
   const gzipLevel = opts.gzipLevel ?? 6;
-  const differ: Differ & { readonly [ACCEPTS_LAYER_SOURCE]: true } = {
-    [ACCEPTS_LAYER_SOURCE]: true,
+  return {
+    readsApplySource: true,
     apply: (ctx, desc, mounts, applyOpts) => applyLayer(ctx, content, desc, mounts, applyOpts),
     compare: (ctx, lower, upper, diffOpts) => compareMounts(ctx, content, lower, upper, gzipLevel, diffOpts),
   };
-  return differ;
 }
 
 async function applyLayer(
@@ -60,7 +59,7 @@ async function applyLayer(
   content: ContentStore,
   desc: Descriptor,
   mounts: readonly Mount[],
-  opts: LayerApplyOptions | undefined,
+  opts: ApplyOptions | undefined,
 ): Promise<Descriptor> {
   const what = `apply layer ${desc.digest}`;
   try {

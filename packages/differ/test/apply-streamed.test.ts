@@ -3,8 +3,8 @@ import { existsSync, lstatSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeEach, describe, expect, it } from "vitest";
-import { classOf } from "@berth/core";
-import { acceptsLayerSource, createWalkingDiffer, LABEL_UNCOMPRESSED, MEDIA_TYPE_LAYER_GZIP, type LayerApplyOptions } from "../src/index.js";
+import { classOf, type ApplyOptions } from "@berth/core";
+import { createWalkingDiffer, LABEL_UNCOMPRESSED, MEDIA_TYPE_LAYER_GZIP } from "../src/index.js";
 import { ctx, newContentStore, sha256, storeBlob } from "./content.js";
 import { bindRoot, newBench } from "./layers.js";
 import { buildTar, type EntrySpec } from "./tar-builder.js";
@@ -69,13 +69,13 @@ describe("apply: from a byte stream instead of the content store", () => {
   const desc = { mediaType: MEDIA_TYPE_LAYER_GZIP, digest: sha256(blob), size: blob.length, annotations: { [LABEL_UNCOMPRESSED]: sha256(tar) } };
 
   it("is a capability of Berth's differ", async () => {
-    expect(acceptsLayerSource(createWalkingDiffer({ content: await newContentStore() }))).toBe(true);
+    expect(createWalkingDiffer({ content: await newContentStore() }).readsApplySource).toBe(true);
   });
 
   it("gives the same tree as applying the stored blob, before the blob is in the store", async () => {
     const differ = createWalkingDiffer({ content: await newContentStore() }); // empty: the blob is not there
     const streamed = await bindRoot();
-    const opts: LayerApplyOptions = { source: pieces(blob, 16 * 1024) };
+    const opts: ApplyOptions = { source: pieces(blob, 16 * 1024) };
     expect((await differ.apply(ctx, desc, streamed.mounts, opts)).digest).toBe(sha256(tar));
 
     const store = await newContentStore();
@@ -91,7 +91,7 @@ describe("apply: from a byte stream instead of the content store", () => {
   it("fails with the stream's error when the stream breaks, and checks the diff ID of what it read", async () => {
     const differ = createWalkingDiffer({ content: await newContentStore() });
     const { mounts } = await bindRoot();
-    const broken: LayerApplyOptions = { source: pieces(blob, 64 * 1024, { at: blob.length / 2, error: new Error("connection reset") }) };
+    const broken: ApplyOptions = { source: pieces(blob, 64 * 1024, { at: blob.length / 2, error: new Error("connection reset") }) };
     const err = await differ.apply(ctx, desc, mounts, broken).then(
       () => undefined,
       (e: unknown) => e as Error,
@@ -100,7 +100,7 @@ describe("apply: from a byte stream instead of the content store", () => {
 
     const wrong = { ...desc, annotations: { [LABEL_UNCOMPRESSED]: sha256(Buffer.from("other")) } };
     const other = await bindRoot();
-    const mismatch = await differ.apply(ctx, wrong, other.mounts, { source: pieces(blob, 1 << 20) } as LayerApplyOptions).then(
+    const mismatch = await differ.apply(ctx, wrong, other.mounts, { source: pieces(blob, 1 << 20) }).then(
       () => undefined,
       (e: unknown) => e,
     );

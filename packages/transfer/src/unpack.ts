@@ -3,12 +3,12 @@ import {
   failedPrecondition,
   isAlreadyExists,
   isNotFound,
+  type ApplyOptions,
   type Descriptor,
   type Differ,
   type OpContext,
   type Snapshotter,
 } from "@berth/core";
-import { acceptsLayerSource, type LayerApplyOptions } from "@berth/differ";
 import { chainIds } from "@berth/image-spec";
 
 export const SNAPSHOT_REF_LABEL = "containerd.io/snapshot.ref";
@@ -29,7 +29,7 @@ export interface LayerToUnpack {
   readonly fetched: Promise<void>;
   /**
    * The blob's bytes while they download, for a differ that can apply from them (see
-   * @berth/differ's LayerApplyOptions): the apply then starts before `fetched` settles.
+   * core's ApplyOptions.source): the apply then starts before `fetched` settles.
    */
   readonly live?: (() => AsyncIterable<Uint8Array>) | undefined;
   /** Called once the layer needs no bytes from `live` (skipped, applied or failed). */
@@ -55,7 +55,7 @@ export async function unpackLayers(
   events: UnpackEvents = {},
 ): Promise<string> {
   const chain = chainIds(layers.map((l) => l.diffId));
-  const streamed = acceptsLayerSource(target.differ);
+  const streamed = target.differ.readsApplySource === true;
   try {
     for (const [i, layer] of layers.entries()) {
       const chainId = chain[i]!;
@@ -108,7 +108,7 @@ async function applyLayer(
   try {
     // The differ verifies the uncompressed stream against the diff ID as it applies it.
     const desc = { ...layer.desc, annotations: { ...layer.desc.annotations, [UNCOMPRESSED_LABEL]: layer.diffId } };
-    const opts: LayerApplyOptions = { source };
+    const opts: ApplyOptions = { source };
     const applied = await differ.apply(ctx, desc, mounts, opts);
     if (applied.digest !== layer.diffId) {
       throw failedPrecondition(`layer ${layer.desc.digest}: uncompressed digest ${applied.digest} does not match the image config's diff ID ${layer.diffId}`);

@@ -6,6 +6,13 @@ export interface ApplyOptions {
   readonly payloads?: ReadonlyMap<string, Uint8Array> | undefined;
   /** Re-run the applier even on an empty layer's digest. */
   readonly syncFs?: boolean | undefined;
+  /**
+   * The layer's compressed bytes from offset 0, for a caller that has them before the content
+   * store does (an unpack reading behind its download). Only differs with `readsApplySource`
+   * read it; others read `desc` from content. The uncompressed digest is verified as always, and
+   * the caller must not commit the snapshot before the blob itself is committed (verified).
+   */
+  readonly source?: AsyncIterable<Uint8Array> | undefined;
 }
 
 export interface DiffOptions {
@@ -23,6 +30,8 @@ export interface DiffOptions {
  * content store in the caller's namespace.
  */
 export interface Differ {
+  /** True when `apply` reads `ApplyOptions.source` instead of the content store. */
+  readonly readsApplySource?: boolean | undefined;
   /**
    * Unpacks the layer `desc` onto `mounts` (mounted for the duration, unmounted whatever
    * happens). Returns the descriptor of the uncompressed tar (its digest is the diff ID).
