@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { isAlreadyExists, type Differ, type Exchange, type GrpcService, type Logger, type MetadataStore, type PlatformRuntime } from "@berth/core";
+import { createStreamingServer, type StreamingServer } from "@berth/cri-streaming";
+import { failedPrecondition, isAlreadyExists, type Differ, type Exchange, type GrpcService, type Logger, type MetadataStore, type PlatformRuntime } from "@berth/core";
 import { validateCriConfig, type CriConfig } from "./config/cri-config.js";
 import { createContainerPart } from "./container/create-container-part.js";
 import type { CriBase } from "./cri-base.js";
@@ -9,7 +10,9 @@ import { normalizeImageRef } from "./image/image-reference.js";
 import { imageServiceBinding } from "./image/image-service.js";
 import { cniConfigReadiness } from "./runtime/network-readiness.js";
 import { runtimeServiceBinding } from "./runtime/runtime-service.js";
+import { SANDBOX_METHODS, type SandboxController, type SandboxLookup } from "./runtime/sandbox-controller.js";
 import { createSandboxPart } from "./sandbox/create-sandbox-part.js";
+import { createStreamingHandlers, lateBoundHandlers } from "./streaming/streaming-handlers.js";
 import { createCriState } from "./state/cri-state.js";
 import { K8S_NAMESPACE } from "./state/k8s-namespace.js";
 
@@ -66,13 +69,33 @@ export async function createCriService(deps: CriServiceDeps): Promise<CriService
     signal: deps.signal,
   };
   const sandboxes = createSandboxPart(base);
-  const containers = createContainerPart(base, sandboxes.lookup);
-  await sandboxes.recover?.();
-  await containers.recover?.();
+  // The streaming server first (its address is in the URLs Exec/Attach/PortForward return);
+  // its handlers are bound once the container part exists.
+  const late = lateBoundHandlers();
+  const streaming = await createStreamingServer({
+    address: config.streamServerAddress,
+    port: Number(config.streamServerPort),
+    handlers: late.handlers,
+    streamIdleTimeoutMs: config.streamIdleTimeout,
+    logger: deps.log,
+  });
+  const containers = createContainerPart(base, sandboxes.lookup, {
+    exec: (req) => streaming.getExecUrl(req),
+    attach: (req) => streaming.getAttachUrl(req),
+    portForward: (req) => streaming.getPortForwardUrl(req),
+  });
+  late.bind(createStreamingHandlers(containers.context, sandboxes.lookup));
+  try {
+    await sandboxes.recover?.();
+    await containers.recover?.();
+  } catch (err) {
+    await streaming.close();
+    throw err;
+  }
   const runtimeBinding = runtimeServiceBinding({
     config,
     settings: base.state.settings,
-    sandboxes: sandboxes.controller,
+    sandboxes: withPortForward(sandboxes.controller, sandboxes.lookup, streaming),
     containers: containers.controller,
     network: sandboxes.network ?? cniConfigReadiness(config.cni.confDir),
   });
@@ -80,10 +103,24 @@ export async function createCriService(deps: CriServiceDeps): Promise<CriService
     base,
     bindings: [runtimeBinding, imageServiceBinding(images)],
     async close() {
+      await streaming.close();
       await containers.close?.();
       await sandboxes.close?.();
     },
   };
+}
+
+/** The sandbox controller with PortForward answered here: a URL on the streaming server for the pod. */
+function withPortForward(controller: SandboxController, lookup: SandboxLookup, streaming: StreamingServer): SandboxController {
+  const out = {} as Record<string, unknown>;
+  for (const name of SANDBOX_METHODS) out[name] = (controller[name] as (...a: unknown[]) => unknown).bind(controller);
+  const portForward: SandboxController["portForward"] = async (request) => {
+    const pod = lookup.sandbox(request.podSandboxId);
+    if (pod.state !== "ready") throw failedPrecondition(`sandbox ${pod.id} is not ready`);
+    return { url: streaming.getPortForwardUrl({ podSandboxId: pod.id, port: request.port }) };
+  };
+  out["portForward"] = portForward;
+  return out as unknown as SandboxController;
 }
 
 /** containerd's CRI creates its namespace at start, so `ctr namespaces ls` shows it before any pull. */
