@@ -78,7 +78,8 @@ async function main() {
       ].join("\n"),
     );
     daemon.child = spawn("containerd", ["--config", join(dir, "config.toml")], {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      // berth-per-ctr needs containerd's grouping; the shim's own default is one shim per namespace.
+      env: { ...process.env, BERTH_SHIM_GROUP: "container", PATH: `${bin}:${process.env.PATH}` },
       stdio: "ignore",
     });
     for (let i = 0; i < 100 && !existsSync(socket); i++) await sleep(50);

@@ -7,7 +7,8 @@ export type { ImportOptions, ExportOptions } from "./image-archive.js";
 export type { ImageCheck, CheckOptions } from "./image-check.js";
 
 // Containers and tasks, as containerd's client has them.
-export { newContainer, DEFAULT_RUNTIME, DEFAULT_SNAPSHOTTER, STOP_SIGNAL_LABEL, type NewContainerOptions } from "./new-container.js";
+export { newContainer, DEFAULT_SNAPSHOTTER, STOP_SIGNAL_LABEL, type NewContainerOptions } from "./new-container.js";
+export { daemonDefaultRuntime, DEFAULT_RUNTIME } from "./daemon-runtime.js";
 export { containerHandle, toContainerRecord, type ContainerHandle, type ContainerRecord, type NewTaskOptions, type ExecSpecOptions, type AnyMessage } from "./container.js";
 export {
   processHandle,

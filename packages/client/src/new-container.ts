@@ -19,13 +19,12 @@ import {
   type SpecOpt,
 } from "@berth/oci";
 import { containerHandle, type AnyMessage, type ContainerHandle } from "./container.js";
+import { DEFAULT_RUNTIME } from "./daemon-runtime.js";
 import { resolveImage, type ResolvedImage } from "./image-resolve.js";
 import { readonlyMounts } from "./readonly-mounts.js";
 import type { CallOptions, ServiceFactory } from "./service-client.js";
 import { packSpec } from "./spec-any.js";
 
-/** containerd's default runtime: Debian's Go shim, containerd-shim-runc-v2. */
-export const DEFAULT_RUNTIME = "io.containerd.runc.v2";
 export const DEFAULT_SNAPSHOTTER = "overlayfs";
 /** The container label naming the signal that stops it (from the image's StopSignal). */
 export const STOP_SIGNAL_LABEL = "io.containerd.image.config.stop-signal";
@@ -34,7 +33,7 @@ export interface NewContainerOptions extends CallOptions {
   /** The image to run, by name in the image store; it must be unpacked in `snapshotter`. */
   readonly image: string;
   readonly snapshotter?: string | undefined;
-  /** Runtime name (or a shim binary's absolute path); io.containerd.runc.v2 by default. */
+  /** Runtime name (or a shim binary's absolute path); io.containerd.runc.v2 by default, as with ctr. */
   readonly runtime?: string | undefined;
   /** Runtime options; runc's empty Options for the runc runtimes, as ctr sends. */
   readonly runtimeOptions?: AnyMessage | undefined;

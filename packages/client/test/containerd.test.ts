@@ -2,7 +2,7 @@
 // ctr stores for the same options, and a task runs through the API with real IO.
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, type BerthClient } from "../src/index.js";
+import { createClient, daemonDefaultRuntime, type BerthClient } from "../src/index.js";
 import { startContainerdWithTiny, TINY, type ContainerdWithTiny } from "./helpers/containerd-with-tiny.js";
 
 function collect() {
@@ -54,6 +54,10 @@ describe("client containers and tasks against Debian's containerd", () => {
     // The lease that held the snapshot while the container was made is gone.
     expect((await ctd.ctr("leases", "ls", "-q")).trim()).toBe("");
     for (const id of ["by-ctr", "by-berth", "as-user"]) await ctd.ctr("containers", "rm", id);
+  });
+
+  it("a daemon that exports no default runtime (containerd 1.6) gets containerd's, the Go shim", async () => {
+    expect(await daemonDefaultRuntime(client.service, {})).toBe("io.containerd.runc.v2");
   });
 
   it("a failing newContainer leaves no snapshot, container or lease", async () => {

@@ -48,7 +48,8 @@ describe("shim groups", () => {
   });
 
   it("read BERTH_SHIM_GROUP, refusing values it does not know", () => {
-    expect(groupMode({})).toBe("container");
+    expect(groupMode({})).toBe("namespace");
+    expect(groupMode({ BERTH_SHIM_GROUP: "container" })).toBe("container");
     expect(groupMode({ BERTH_SHIM_GROUP: "Namespace" })).toBe("namespace");
     expect(() => groupMode({ BERTH_SHIM_GROUP: "pod" })).toThrow(/container.*namespace/);
   });

@@ -1,12 +1,18 @@
 // berthd imports this module and loads every registration it exports: export each one once.
-import { dirname, isAbsolute } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { EventPlugin, MetadataPlugin, RuntimePlugin, definePlugin, field } from "@berth/core";
+import { GROUP_LINGER_MS } from "./berth-shim-groups.js";
+import { writeBuiltinShims } from "./builtin-shims.js";
 import { defaultPublishBinary } from "./publish-binary.js";
 import { ShimResolver, pathDirs } from "./shim-binary-path.js";
 import { createShimManager } from "./shim-manager.js";
 
-/** Debian's containerd-shim-runc-v2, until Berth's own shim (io.containerd.berth.v2) has proven itself. */
-export const DEFAULT_RUNTIME = "io.containerd.runc.v2";
+/**
+ * Berth's own shim (containerd-shim-berth-v2): one process per namespace, no process started
+ * for a namespace's next container. `io.containerd.runc.v2` (Debian's Go shim) stays one
+ * `--runtime` or `default_runtime` away.
+ */
+export const DEFAULT_RUNTIME = "io.containerd.berth.v2";
 
 /**
  * io.containerd.runtime.v2.task: the shim manager. Tasks run under v2 shims found by runtime
@@ -14,9 +20,13 @@ export const DEFAULT_RUNTIME = "io.containerd.runc.v2";
  * reports loaded.
  *
  *   [plugins."io.containerd.runtime.v2.task"]
- *     default_runtime = "io.containerd.runc.v2"   # for requests that name no runtime
+ *     default_runtime = "io.containerd.berth.v2"  # for requests that name no runtime
  *     publish_binary = ""                          # what shims run to publish events; "" = this berthd
  *     env = []                                     # extra KEY=value for every shim
+ *     group_linger = "10s"                         # how long an idle Berth group shim is kept
+ *
+ * Berth's own shim (containerd-shim-berth-v2) is found on PATH like any other, and otherwise
+ * in its package through a launcher the plugin writes to `<state>/.bin`.
  */
 export const runtimeV2TaskPlugin = definePlugin({
   type: RuntimePlugin,
@@ -26,6 +36,7 @@ export const runtimeV2TaskPlugin = definePlugin({
     defaultRuntime: field.string(DEFAULT_RUNTIME),
     publishBinary: field.string(""),
     env: field.stringArray([]),
+    groupLinger: field.duration(GROUP_LINGER_MS),
   },
   async init(ctx, config) {
     const metadata = ctx.single(MetadataPlugin);
@@ -33,6 +44,8 @@ export const runtimeV2TaskPlugin = definePlugin({
     const resolver = new ShimResolver({
       searchPath: pathDirs(process.env["PATH"]),
       besideDaemon: isAbsolute(publishBinary) ? dirname(publishBinary) : undefined,
+      // A hidden directory: the state dir's visible ones are namespaces of bundles.
+      builtin: await writeBuiltinShims(join(ctx.stateDir, ".bin")),
     });
     const manager = createShimManager({
       dirs: { state: ctx.stateDir, root: ctx.rootDir },
@@ -46,6 +59,7 @@ export const runtimeV2TaskPlugin = definePlugin({
       containers: metadata.containers,
       publisher: ctx.single(EventPlugin),
       log: ctx.log,
+      groupLingerMs: config.groupLinger,
     });
     ctx.onClose(() => manager.close());
     const report = await manager.loadExisting();

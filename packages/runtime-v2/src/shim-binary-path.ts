@@ -20,8 +20,10 @@ export function shimBinaryName(runtime: string): string | undefined {
 export interface ShimResolverOptions {
   /** Directories searched in order; containerd searches PATH. */
   readonly searchPath: readonly string[];
-  /** Searched last: where the daemon's own binary lies (containerd looks beside itself). */
+  /** Searched after PATH: where the daemon's own binary lies (containerd looks beside itself). */
   readonly besideDaemon?: string | undefined;
+  /** Last resort, by binary name: shims the daemon ships itself (Berth's own, from its package). */
+  readonly builtin?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -60,6 +62,11 @@ export class ShimResolver {
         this.#cache.set(name, candidate);
         return candidate;
       }
+    }
+    const builtin = this.#opts.builtin?.get(name);
+    if (builtin !== undefined && (await isExecutable(builtin))) {
+      this.#cache.set(name, builtin);
+      return builtin;
     }
     throw notFound(`runtime "${runtime}" binary not installed "${name}": not found in ${dirs.join(", ") || "an empty PATH"}`);
   }

@@ -108,6 +108,9 @@ async function runShim(
     child.stdin!.on("error", () => undefined); // a shim that exits without reading its stdin
     child.stdin!.end(stdin);
   }
+  // Listened for from the start: when the pipes reach end-of-file before the exit is reaped,
+  // Node emits "close" in the same tick as "exit", before an await after "exit" could listen.
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const onAbort = () => child.kill("SIGKILL");
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -115,7 +118,7 @@ async function runShim(
       child.once("error", reject);
       child.once("exit", (exitCode, sig) => resolve(exitCode ?? (sig ? -1 : null)));
     });
-    await Promise.race([new Promise((resolve) => child.once("close", resolve)), sleep(DRAIN_AFTER_EXIT_MS)]);
+    await Promise.race([closed, sleep(DRAIN_AFTER_EXIT_MS)]);
     child.stdout!.destroy();
     child.stderr!.destroy();
     const stderr = Buffer.concat(err).toString("utf8");

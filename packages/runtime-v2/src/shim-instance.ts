@@ -24,6 +24,11 @@ export class ShimInstance {
    * restart): if the shim dies, its task's exit is then published on its behalf.
    */
   known = false;
+  /**
+   * The task's init pid as Create (or Start) reported it; 0 until then, or when a restore
+   * gives the process only at Start. Saves asking the shim again (containerd keeps it too).
+   */
+  initPid = 0;
   #retired = false;
   #lost = false;
 
@@ -78,6 +83,13 @@ export class ShimInstance {
    */
   retire(): void {
     if (!this.#lost) this.#retired = true;
+  }
+
+  /** Closes the log pipe and hands the connection over to the caller; the shim keeps running. */
+  detach(): TtrpcClient<TaskService> {
+    this.retire();
+    this.log.close();
+    return this.client;
   }
 
   /** Closes the connection and the log pipe; the shim keeps running. */

@@ -16,6 +16,7 @@ import {
   type Publisher,
   type RuntimeTask,
 } from "@berth/core";
+import { berthGroupAddress, GROUP_LINGER_MS, IdleGroupShims, isBerthShim } from "./berth-shim-groups.js";
 import { createBundle, deleteBundle, SHIM_BINARY_FILE, type Bundle, type BundleDirs } from "./bundle.js";
 import { loadExistingShims, type LoadReport } from "./load-shims.js";
 import { exitFromWire, mountToWire, anyToWire } from "./convert.js";
@@ -51,6 +52,8 @@ export interface ShimManagerOptions {
   /** Where the manager publishes the exits of shims that died. */
   readonly publisher: Publisher;
   readonly log: Logger;
+  /** How long an idle Berth group shim is kept for the group's next container (GROUP_LINGER_MS). */
+  readonly groupLingerMs?: number;
 }
 
 /** The shim manager: a PlatformRuntime whose tasks each run under a v2 shim. */
@@ -79,10 +82,19 @@ export class ShimManagerImpl implements ShimManager {
   readonly tasksList = new TaskList();
   readonly #opts: ShimManagerOptions;
   readonly #cleanups = new Map<ShimInstance, Promise<Exit>>();
+  readonly #idleGroups: IdleGroupShims;
+  /** `start`s under way for Berth group sockets, so a group's concurrent tasks share one. */
+  readonly #groupStarts = new Map<string, Promise<ShimInstance>>();
 
   constructor(opts: ShimManagerOptions) {
     this.#opts = opts;
     this.defaultRuntime = opts.defaultRuntime;
+    this.#idleGroups = new IdleGroupShims({
+      lingerMs: opts.groupLingerMs ?? GROUP_LINGER_MS,
+      shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
+      inUse: (address) => this.#servesTasks(address),
+      log: opts.log,
+    });
   }
 
   async create(ctx: OpContext, id: string, opts: CreateTaskOptions): Promise<RuntimeTask> {
@@ -93,10 +105,27 @@ export class ShimManagerImpl implements ShimManager {
       const bundle = await createBundle(this.#opts.dirs, ctx.namespace, id, opts.spec);
       let shim: ShimInstance | undefined;
       try {
-        shim = await this.#startShim(bundle, runtime, binary, pickOptions(opts), ctx.signal);
+        const group = isBerthShim(binary) ? berthGroupAddress(this.invocation(bundle, binary), opts.spec) : undefined;
+        if (group) {
+          await this.#idleGroups.settled(group);
+          // Tasks created together in a group with no shim yet wait for the first one's start.
+          await this.#groupStarts.get(group)?.catch(() => undefined);
+        }
+        if (group && this.#groupIsLive(group)) {
+          shim = await this.#joinGroup(bundle, runtime, binary, group);
+        } else {
+          const starting = this.#startShim(bundle, runtime, binary, pickOptions(opts), ctx.signal);
+          if (group) {
+            this.#groupStarts.set(group, starting);
+            void starting.catch(() => undefined).finally(() => {
+              if (this.#groupStarts.get(group) === starting) this.#groupStarts.delete(group);
+            });
+          }
+          shim = await starting;
+        }
         shim.known = true;
         this.tasksList.add(shim);
-        await shim.client.create(
+        const created = await shim.client.create(
           {
             id,
             bundle: bundle.path,
@@ -110,6 +139,7 @@ export class ShimManagerImpl implements ShimManager {
           },
           ctx.signal ? { signal: ctx.signal } : undefined,
         );
+        shim.initPid = created.pid;
         return new ShimTask(shim);
       } catch (err) {
         if (shim) {
@@ -153,7 +183,7 @@ export class ShimManagerImpl implements ShimManager {
       throw prefixed(err, "failed to delete task");
     }
     this.tasksList.remove(shim);
-    await this.#shutdown(shim);
+    await this.#release(shim);
     await this.#deleteBundle(shim.bundle);
     return exit;
   }
@@ -163,6 +193,7 @@ export class ShimManagerImpl implements ShimManager {
   }
 
   async close(): Promise<void> {
+    await this.#idleGroups.close();
     await Promise.all(this.tasksList.list(undefined).map((shim) => shim.close()));
     // Cleanups after lost shims already under way finish; none start, the connections being closed.
     await Promise.allSettled([...this.#cleanups.values()]);
@@ -275,6 +306,44 @@ export class ShimManagerImpl implements ShimManager {
       log.close();
       throw err;
     }
+  }
+
+  /**
+   * Berth's documented fast path: a Berth group shim the daemon knows to be alive (serving
+   * another task, or parked idle) takes the task without a `start` process; the bundle records
+   * its address as `start` would. Any other shim goes through containerd's start protocol.
+   */
+  #groupIsLive(address: string): boolean {
+    return this.#idleGroups.take(address) || this.#servesTasks(address);
+  }
+
+  /** Whether a live Berth shim at `address` serves a task the manager lists. */
+  #servesTasks(address: string): boolean {
+    return this.tasksList.list(undefined).some((other) => !other.lost && isBerthShim(other.invocation.binary) && other.address.address === address);
+  }
+
+  async #joinGroup(bundle: Bundle, runtime: string, binary: string, address: string): Promise<ShimInstance> {
+    const log = openShimLog(bundle.path, this.#opts.log.with({ shim: bundle.id, namespace: bundle.namespace }));
+    try {
+      const shimAddress: ShimAddress = { version: 2, protocol: "ttrpc", address };
+      await writeFile(join(bundle.path, SHIM_BINARY_FILE), binary, { mode: 0o600 });
+      await writeShimAddress(bundle.path, shimAddress);
+      return this.connect(bundle, runtime, binary, shimAddress, log);
+    } catch (err) {
+      log.close();
+      throw err;
+    }
+  }
+
+  /**
+   * After its task was deleted: a Berth group shim that still serves other tasks is left alone,
+   * one that serves none is parked for the group's next task; every other shim is shut down.
+   */
+  async #release(shim: ShimInstance): Promise<void> {
+    if (!isBerthShim(shim.invocation.binary)) return this.#shutdown(shim);
+    const address = shim.address.address;
+    if (this.#servesTasks(address)) return shim.close();
+    this.#idleGroups.park(address, shim.detach(), shim.id);
   }
 
   /** Deletes the task if the shim still has one, asks the shim to exit, closes the connection. */

@@ -41,7 +41,10 @@ export class ShimTask implements RuntimeTask {
   }
 
   async pid(signal?: AbortSignal): Promise<number> {
-    return (await this.shim.client.connect({ id: this.id }, opts(signal))).taskPid;
+    if (this.shim.initPid > 0) return this.shim.initPid;
+    const { taskPid } = await this.shim.client.connect({ id: this.id }, opts(signal));
+    this.shim.initPid = taskPid;
+    return taskPid;
   }
 
   async state(signal?: AbortSignal): Promise<ProcessState> {
@@ -49,7 +52,8 @@ export class ShimTask implements RuntimeTask {
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    await this.shim.client.start({ id: this.id }, opts(signal));
+    const { pid } = await this.shim.client.start({ id: this.id }, opts(signal));
+    if (pid > 0) this.shim.initPid = pid;
   }
 
   async kill(signal: number, all: boolean, abort?: AbortSignal): Promise<void> {

@@ -1,5 +1,6 @@
-// Debian's ctr 1.6 runs containers on berthd with Debian's containerd-shim-runc-v2 (the default
-// runtime, io.containerd.runc.v2): an in-process daemon with the real plugins, the tiny fixture
+// Debian's ctr 1.6 runs containers on berthd, once with Berth's own shim (io.containerd.berth.v2,
+// one shim per namespace) and once with Debian's containerd-shim-runc-v2 (io.containerd.runc.v2)
+// as the daemon's default runtime: an in-process daemon with the real plugins, the tiny fixture
 // imported, and events watched through `ctr events`.
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
@@ -11,12 +12,12 @@ import {
   eventually,
   IMAGE,
   importTiny,
-  leftoversOf,
   mountsBelow,
   removeDir,
   removeNamespaceTraces,
   requireRoot,
   requireTool,
+  settledLeftovers,
   startRuntimeDaemon,
   tempDir,
   tinyArchive,
@@ -34,7 +35,9 @@ const rows = (table: string) =>
 
 const statusOf = async (ctr: (...a: string[]) => Promise<string>, id: string) => rows(await ctr("tasks", "ls")).find((r) => r[0] === id)?.[2];
 
-describe("ctr run on berthd with containerd-shim-runc-v2", () => {
+const RUNTIMES = ["io.containerd.berth.v2", "io.containerd.runc.v2"];
+
+describe.each(RUNTIMES)("ctr run on berthd with %s as the default runtime", (runtime) => {
   let dir: string;
   let daemon: Daemon | undefined;
   let events: ReturnType<typeof watchEvents> | undefined;
@@ -51,7 +54,9 @@ describe("ctr run on berthd with containerd-shim-runc-v2", () => {
     requireRoot();
     for (const tool of ["ctr", "runc", "containerd-shim-runc-v2"]) await requireTool(tool);
     dir = await tempDir("berth-rt-");
-    daemon = await startRuntimeDaemon(dir);
+    // ctr always names a runtime (its own default is io.containerd.runc.v2): every run below
+    // names the one under test; the daemon's default is set to it too.
+    daemon = await startRuntimeDaemon(dir, { default_runtime: runtime });
     ctr = ctrIn(daemon.address, ns);
     await importTiny(ctr, await tinyArchive(dir));
     events = watchEvents(daemon.address);
@@ -74,7 +79,7 @@ describe("ctr run on berthd with containerd-shim-runc-v2", () => {
 
   it("ctr run --rm prints the container's output, with containerd's task events in order", async () => {
     const c = id("hello");
-    expect(await ctr("run", "--rm", IMAGE, c, "echo", "hello")).toBe("hello\n");
+    expect(await ctr("run", "--runtime", runtime, "--rm", IMAGE, c, "echo", "hello")).toBe("hello\n");
     await events!.waitFor(new RegExp(`/tasks/delete \\{"container_id":"${c}"`));
     // ctr events prints: date time zone-offset zone namespace topic payload
     const topics = events!
@@ -83,19 +88,19 @@ describe("ctr run on berthd with containerd-shim-runc-v2", () => {
       .filter((l) => l.includes(`"container_id":"${c}"`))
       .map((l) => l.split(" ")[5]);
     expect(topics).toEqual(["/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"]);
-    expect(await leftoversOf(ns, [c], stateDir())).toEqual([]);
+    expect(await settledLeftovers(ns, [c], stateDir())).toEqual([]);
   }, 60_000);
 
   it("ctr run exits with the container's exit status", async () => {
     const c = id("exit3");
-    const err = (await ctr("run", "--rm", IMAGE, c, "sh", "-c", "exit 3").catch((e: unknown) => e)) as { exitCode?: number };
+    const err = (await ctr("run", "--runtime", runtime, "--rm", IMAGE, c, "sh", "-c", "exit 3").catch((e: unknown) => e)) as { exitCode?: number };
     expect(err.exitCode).toBe(3);
     await events!.waitFor(new RegExp(`/tasks/exit \\{"container_id":"${c}".*"exit_status":3`));
   }, 60_000);
 
   it("runs detached: tasks ls, exec, ps, pause, resume, metrics, kill, rm", async () => {
     const c = id("detached");
-    await ctr("run", "-d", IMAGE, c, "sleep", "1000");
+    await ctr("run", "--runtime", runtime, "-d", IMAGE, c, "sleep", "1000");
     const [row] = rows(await ctr("tasks", "ls")).filter((r) => r[0] === c);
     expect(row?.[2]).toBe("RUNNING");
     const pid = Number(row?.[1]);
@@ -128,12 +133,12 @@ describe("ctr run on berthd with containerd-shim-runc-v2", () => {
     await events!.waitFor(new RegExp(`/tasks/delete \\{"container_id":"${c}"`));
     expect(await ctr("tasks", "ls")).not.toContain(c);
     await ctr("containers", "rm", c);
-    expect(await leftoversOf(ns, [c], stateDir())).toEqual([]);
+    expect(await settledLeftovers(ns, [c], stateDir())).toEqual([]);
   }, 60_000);
 
   it("a failed checkpoint names criu and leaves the task running, nothing half-written", async () => {
     const c = id("ckpt");
-    await ctr("run", "-d", IMAGE, c, "sleep", "1000");
+    await ctr("run", "--runtime", runtime, "-d", IMAGE, c, "sleep", "1000");
     const before = await ctr("content", "ls", "-q");
     const tmp = process.env["XDG_RUNTIME_DIR"] || "/tmp";
     const stray = async () => (await readdir(tmp)).filter((n) => n.startsWith("berth-checkpoint-"));
@@ -153,7 +158,7 @@ describe("ctr run on berthd with containerd-shim-runc-v2", () => {
   it("gives containerd's errors for a missing task and a second task", async () => {
     await expect(ctr("tasks", "kill", "nosuch")).rejects.toThrow(/not found/);
     const c = id("twice");
-    await ctr("run", "-d", IMAGE, c, "sleep", "1000");
+    await ctr("run", "--runtime", runtime, "-d", IMAGE, c, "sleep", "1000");
     await expect(ctr("tasks", "start", c)).rejects.toThrow(/already exists/);
     await ctr("tasks", "kill", "-s", "SIGKILL", c);
     await eventually(async () => (await statusOf(ctr, c)) === "STOPPED", "the task to stop");
@@ -167,20 +172,20 @@ describe("ctr run on berthd with containerd-shim-runc-v2", () => {
     const c = id("nosuchruntime");
     await expect(ctr("run", "--rm", "--runtime", "io.containerd.nosuch.v1", IMAGE, c, "true")).rejects.toThrow(/containerd-shim-nosuch-v1.*not found/);
     await ctr("containers", "rm", c).catch(() => undefined);
-    expect(await leftoversOf(ns, [c], stateDir())).toEqual([]);
+    expect(await settledLeftovers(ns, [c], stateDir())).toEqual([]);
   }, 60_000);
 
   it("tells introspection its default runtime", () => {
     const status = daemon!.plugins.statuses().find((s) => s.uri === "io.containerd.runtime.v2.task");
     expect(status?.state).toBe("ok");
-    expect(status?.meta.exports).toEqual({ default_runtime: "io.containerd.runc.v2" });
+    expect(status?.meta.exports).toEqual({ default_runtime: runtime });
   });
 
   it("10 concurrent run/kill/delete cycles leave no shim, mount, cgroup, FIFO or bundle behind", async () => {
     const ids = Array.from({ length: 10 }, (_, i) => id(`cycle${i}`));
     await Promise.all(
       ids.map(async (c) => {
-        await ctr("run", "-d", IMAGE, c, "sleep", "1000");
+        await ctr("run", "--runtime", runtime, "-d", IMAGE, c, "sleep", "1000");
         await ctr("tasks", "kill", "-s", "SIGKILL", c);
         await eventually(async () => (await statusOf(ctr, c)) === "STOPPED", `${c} to stop`);
         await ctr("tasks", "rm", c);
@@ -188,7 +193,7 @@ describe("ctr run on berthd with containerd-shim-runc-v2", () => {
       }),
     );
     expect(rows(await ctr("tasks", "ls"))).toEqual([]);
-    expect(await leftoversOf(ns, ids, stateDir())).toEqual([]);
+    expect(await settledLeftovers(ns, ids, stateDir())).toEqual([]);
     expect(await mountsBelow(join(dir, "root"))).toEqual([]);
   }, 120_000);
 });

@@ -54,12 +54,13 @@ export async function requireTool(tool: string): Promise<string> {
 }
 
 /** The config of a daemon living in `dir`, its socket path short enough for sun_path. */
-export function configIn(dir: string): ServerConfig {
+export function configIn(dir: string, runtimeConfig: Readonly<Record<string, unknown>> = {}): ServerConfig {
   const config = defaultServerConfig();
   config.root = join(dir, "root");
   config.state = join(dir, "state");
   config.grpc.address = join(dir, "b.sock");
-  config.plugins["io.containerd.runtime.v2.task"] = { publish_binary: BERTHD };
+  // An idle Berth group shim goes soon after its last container, so tests can see it gone.
+  config.plugins["io.containerd.runtime.v2.task"] = { publish_binary: BERTHD, group_linger: "200ms", ...runtimeConfig };
   return config;
 }
 
@@ -68,8 +69,8 @@ export function testLogger() {
   return isLogLevel(level) ? createJsonLogger({ level }) : silentLogger;
 }
 
-export async function startRuntimeDaemon(dir: string): Promise<Daemon> {
-  return startDaemon({ plugins: runtimePlugins(), config: configIn(dir), log: testLogger() });
+export async function startRuntimeDaemon(dir: string, runtimeConfig: Readonly<Record<string, unknown>> = {}): Promise<Daemon> {
+  return startDaemon({ plugins: runtimePlugins(), config: configIn(dir, runtimeConfig), log: testLogger() });
 }
 
 /**
@@ -197,6 +198,18 @@ export async function leftoversOf(
     }
   }
   return found;
+}
+
+/**
+ * leftoversOf once nothing is left, else what is still there after a few seconds: an idle
+ * Berth group shim leaves only after the daemon's linger time (200 ms in these tests).
+ */
+export async function settledLeftovers(...args: Parameters<typeof leftoversOf>): Promise<string[]> {
+  for (let i = 0; ; i++) {
+    const found = await leftoversOf(...args);
+    if (found.length === 0 || i >= 200) return found;
+    await sleep(25);
+  }
 }
 
 /** Removes what runc leaves for a namespace on purpose (its cgroup parents and state directory). */

@@ -28,6 +28,9 @@ import {
   watchEvents,
 } from "./harness.js";
 
+/** This file follows containerd's protocol with Debian's Go shim: one shim per container. */
+const GO_SHIM = ["--runtime", "io.containerd.runc.v2"];
+
 const rows = (table: string) =>
   table
     .trim()
@@ -87,7 +90,7 @@ describe("berthd restarts while containers run", () => {
   }, 60_000);
 
   it("after SIGKILL, the restarted berthd lists the task RUNNING and its kill delivers the exit event", async () => {
-    await ctr("run", "-d", IMAGE, "survivor", "sleep", "1000");
+    await ctr("run", "-d", ...GO_SHIM, IMAGE, "survivor", "sleep", "1000");
     const shim = await shimPid("survivor");
     const [row] = rows(await ctr("tasks", "ls")).filter((r) => r[0] === "survivor");
     await kill("SIGKILL");
@@ -114,7 +117,7 @@ describe("berthd restarts while containers run", () => {
   }, 120_000);
 
   it("a graceful stop (SIGTERM) leaves shims running too", async () => {
-    await ctr("run", "-d", IMAGE, "survivor", "sleep", "1000");
+    await ctr("run", "-d", ...GO_SHIM, IMAGE, "survivor", "sleep", "1000");
     const shim = await shimPid("survivor");
     await kill("SIGTERM");
     process.kill(shim, 0);
@@ -127,7 +130,7 @@ describe("berthd restarts while containers run", () => {
   }, 120_000);
 
   it("a shim that died while berthd was down is cleaned up after at restart", async () => {
-    await ctr("run", "-d", IMAGE, "orphan", "sleep", "1000");
+    await ctr("run", "-d", ...GO_SHIM, IMAGE, "orphan", "sleep", "1000");
     const shim = await shimPid("orphan");
     await kill("SIGKILL");
     process.kill(shim, "SIGKILL");
@@ -168,7 +171,7 @@ describe("berthd restarts while containers run", () => {
   }, 120_000);
 
   it("a shim that dies under a running berthd is cleaned up after, its task's exit published", async () => {
-    await ctr("run", "-d", IMAGE, "victim", "sleep", "1000");
+    await ctr("run", "-d", ...GO_SHIM, IMAGE, "victim", "sleep", "1000");
     const events = watchEvents(address);
     try {
       await waitSubscribed(events, address, ns);

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "@berth/daemon";
-import { ctrIn, eventually, IMAGE, importTiny, leftoversOf, removeDir, removeNamespaceTraces, requireRoot, requireTool, run, startRuntimeDaemon, tempDir, tinyArchive } from "./harness.js";
+import { ctrIn, eventually, IMAGE, importTiny, removeDir, removeNamespaceTraces, requireRoot, requireTool, run, settledLeftovers, startRuntimeDaemon, tempDir, tinyArchive } from "./harness.js";
 
 describe("ctr run -t in tmux", () => {
   let dir: string;
@@ -51,6 +51,6 @@ describe("ctr run -t in tmux", () => {
     await typeUntil("clear; stty size", "30 100", "stty to report 30 100");
     await tmux("send-keys", "-t", "t", "exit 7", "Enter");
     await eventually(async () => (await tmux("list-panes", "-t", "t", "-F", "#{pane_dead} #{pane_dead_status}")).trim() === "1 7", "ctr to exit 7");
-    expect(await leftoversOf(ns, ["tty1"], join(dir, "state"))).toEqual([]);
+    expect(await settledLeftovers(ns, ["tty1"], join(dir, "state"))).toEqual([]);
   }, 120_000);
 });

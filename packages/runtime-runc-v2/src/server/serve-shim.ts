@@ -15,6 +15,13 @@ const INHERITED_SOCKET_FD = 3;
 // In-flight calls get this long to answer once the shim decided to go; events this long to leave.
 const DRAIN_MS = 2_000;
 const EVENT_FLUSH_MS = 5_000;
+/**
+ * How long a shim serving no container lives on (BERTH_SHIM_IDLE_EXIT_MS overrides it). berthd
+ * keeps a group's shim for a few seconds after its last container left, so the next container
+ * of the group starts without a new process; this is the net under that for a daemon that died
+ * meanwhile, or one that started the shim and never created a container in it.
+ */
+export const IDLE_EXIT_MS = 60_000;
 
 /**
  * The long-running shim: serves containerd.task.v2.Task on the socket `start` bound, reaps
@@ -46,12 +53,27 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
       process.exit(0);
     })());
 
-  const { service } = createTaskService({ namespace: flags.namespace, reaper, publisher, oom, log, shutdown: () => void stop("no container left") });
+  const idleExitMs = Number(process.env["BERTH_SHIM_IDLE_EXIT_MS"]) || IDLE_EXIT_MS;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const occupancy = (count: number) => {
+    clearTimeout(idleTimer);
+    idleTimer = count === 0 ? setTimeout(() => void stop("idle with no container"), idleExitMs) : undefined;
+  };
+  const { service } = createTaskService({
+    namespace: flags.namespace,
+    reaper,
+    publisher,
+    oom,
+    log,
+    shutdown: () => void stop("no container left"),
+    occupancy,
+  });
   server.register(shimTaskApi.Task, service);
   keepRunningOnBugs(log);
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   await server.listen({ fd: INHERITED_SOCKET_FD });
+  occupancy(0); // a shim nobody creates a container in does not stay
   // Exits that happened before the SIGCHLD handler existed (none should) are not lost.
   reaper.reapNow();
   log.debug("serving", { pid: process.pid, bundle });

@@ -18,6 +18,8 @@ export interface TaskServiceDeps {
   readonly log: Logger;
   /** Called when Shutdown finds no container left: the shim process may go. */
   readonly shutdown: () => void;
+  /** Told how many containers the shim serves (or is creating) whenever that number changes. */
+  readonly occupancy?: (count: number) => void;
 }
 
 /** The shim's containers, shared by the task service and the process that serves it. */
@@ -45,6 +47,7 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
   const creating = new Set<string>();
   let shuttingDown = false;
   const { publisher, log } = deps;
+  const occupancyChanged = () => deps.occupancy?.(containers.size + creating.size);
 
   const get = (id: string): Container => {
     const container = containers.get(id);
@@ -63,6 +66,7 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
       if (req.id === "" || req.bundle === "") throw invalidArgument("create: id and bundle are required");
       if (containers.has(req.id) || creating.has(req.id)) throw alreadyExists(`container ${req.id} already exists`);
       creating.add(req.id);
+      occupancyChanged();
       try {
         const container = await Container.create(
           {
@@ -91,6 +95,7 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
         return { pid: container.init.pid };
       } finally {
         creating.delete(req.id);
+        occupancyChanged();
       }
     },
 
@@ -114,6 +119,7 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
         containers.delete(req.id);
         deps.oom.remove(req.id);
         publisher.publish(events.taskDelete({ containerId: container.id, pid: p.pid, exitStatus: p.exitStatus, exitedAt: exitedAt(p), id: container.id }));
+        occupancyChanged();
       }
       return { pid: p.pid, exitStatus: p.exitStatus, exitedAt: exitedAt(p) };
     },

@@ -9,17 +9,18 @@ import { sha256Hex } from "./sha256.js";
 export const GROUP_ANNOTATIONS = ["io.containerd.berth.v2.group", "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id"] as const;
 
 /**
- * BERTH_SHIM_GROUP widens grouping for containers that name no group: `container` (the
- * default, containerd's behaviour: one shim per container) or `namespace` (one shim for every
- * container of a namespace and daemon — the least memory per container).
+ * BERTH_SHIM_GROUP sets the grouping of containers that name no group: `namespace` (the
+ * default: one shim for every container of a namespace and daemon — the least memory per
+ * container, and no new process for a namespace's next container) or `container`
+ * (containerd's runc shim's behaviour: one shim per container, the most isolation).
  */
 export const GROUP_ENV = "BERTH_SHIM_GROUP";
 export type GroupMode = "container" | "namespace";
 
 export function groupMode(env: NodeJS.ProcessEnv): GroupMode {
   const value = (env[GROUP_ENV] ?? "").trim().toLowerCase();
-  if (value === "" || value === "container") return "container";
-  if (value === "namespace") return "namespace";
+  if (value === "" || value === "namespace") return "namespace";
+  if (value === "container") return "container";
   throw new Error(`${GROUP_ENV}=${value}: expected "container" or "namespace"`);
 }
 

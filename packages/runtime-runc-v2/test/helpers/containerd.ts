@@ -89,7 +89,8 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
   const launch = async () => {
     await rm(socket, { force: true });
     const child = spawn(containerd, ["--config", config], {
-      env: { ...process.env, ...options.env, PATH: `${bin}:${process.env["PATH"] ?? "/usr/bin:/bin"}` },
+      // One shim per container unless a test asks for more: most tests reason about a container's own shim.
+      env: { ...process.env, BERTH_SHIM_GROUP: "container", ...options.env, PATH: `${bin}:${process.env["PATH"] ?? "/usr/bin:/bin"}` },
       stdio: ["ignore", "ignore", "pipe"],
     });
     child.stderr!.on("data", (chunk: Buffer) => (daemonLog = (daemonLog + chunk.toString()).slice(-200_000)));

@@ -65,7 +65,8 @@ export async function createShimHarness(): Promise<ShimHarness> {
     new Promise<{ code: number; stdout: Buffer; stderr: string }>((resolvePromise, reject) => {
       const child = spawn(process.execPath, [SHIM_SCRIPT, "-namespace", namespace, "-address", daemonAddress, "-publish-binary", "/bin/false", "-id", id, ...extra, action], {
         cwd,
-        env: { ...process.env, TTRPC_ADDRESS: eventsSocket },
+        // One shim per container, as these tests expect, unless a group annotation says otherwise.
+        env: { ...process.env, BERTH_SHIM_GROUP: "container", TTRPC_ADDRESS: eventsSocket },
         stdio: ["pipe", "pipe", "pipe"],
       });
       const out: Buffer[] = [];
