@@ -1,4 +1,5 @@
 import type { Http2Server } from "node:http2";
+import { Server as TlsServer } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMethod } from "@bufbuild/protobuf";
 import {
@@ -11,6 +12,7 @@ import {
   type ServiceBinding,
 } from "@berth/core";
 import type { GrpcMetrics } from "../metrics/grpc-metrics.js";
+import { routeConnectionsByAuthority, type ConnectionRoute } from "./path-authority.js";
 
 export interface GrpcServerOptions {
   maxRecvMessageSize: number;
@@ -19,6 +21,8 @@ export interface GrpcServerOptions {
   metrics: GrpcMetrics;
   /** Aborting it ends every call in flight, so shutdown does not wait on endless streams. */
   shutdown: AbortSignal;
+  /** Told how each connection was routed (see path-authority.ts); for tests. */
+  onConnectionRouted?: (route: ConnectionRoute) => void;
 }
 
 type AnyHandler = (...args: unknown[]) => unknown;
@@ -34,6 +38,7 @@ export function createGrpcServer(bindings: readonly ServiceBinding[], opts: Grpc
   });
   raiseStreamResetLimits(server);
   widenFlowControlWindows(server, FLOW_CONTROL_WINDOW);
+  acceptPathAuthorities(server, opts.onConnectionRouted);
   for (const { service, impl } of bindings) {
     const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
     const handlers: grpc.UntypedServiceImplementation = {};
@@ -98,6 +103,24 @@ function widenFlowControlWindows(server: grpc.Server, size: number): void {
         // Only a session already torn down refuses; it needs no window.
       }
     });
+    return http2Server;
+  };
+}
+
+/**
+ * grpc-go clients that dial a socket by its path (crictl, the kubelet) send the path as
+ * `:authority`, which Node's HTTP/2 rejects; every HTTP/2 server grpc-js creates gets the
+ * connection router of path-authority.ts in front of it.
+ */
+function acceptPathAuthorities(server: grpc.Server, onRoute: ((route: ConnectionRoute) => void) | undefined): void {
+  const internals = server as unknown as { createHttp2Server?: (...args: unknown[]) => Http2Server };
+  const createHttp2Server = internals.createHttp2Server;
+  if (typeof createHttp2Server !== "function") throw new Error("grpc-js changed: no createHttp2Server to route connections by :authority");
+  internals.createHttp2Server = (...args: unknown[]) => {
+    const http2Server = createHttp2Server.apply(server, args);
+    // Only plain-text servers: the clients that send paths dial UNIX sockets without TLS, and a
+    // TLS server's connections reach HTTP/2 through 'secureConnection' instead.
+    if (!(http2Server instanceof TlsServer)) routeConnectionsByAuthority(http2Server, onRoute ? { onRoute } : {});
     return http2Server;
   };
 }
