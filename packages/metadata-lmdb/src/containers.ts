@@ -164,7 +164,7 @@ export function createContainerStore(db: MetaDb): ContainerStore {
       validateContainer(container);
       const now = new Date();
       const record = toRecord(container, now, now);
-      db.update((tx) => {
+      await db.commit((tx) => {
         ensureNamespace(tx, ns);
         if (tx.has(containerKey(ns, container.id))) {
           throw alreadyExists(`container ${JSON.stringify(container.id)} already exists`);
@@ -177,7 +177,7 @@ export function createContainerStore(db: MetaDb): ContainerStore {
     async update(ctx, container, fieldpaths) {
       const ns = namespaceOf(ctx);
       if (!container.id) throw invalidArgument("must specify a container id");
-      return db.update((tx) => {
+      return db.commit((tx) => {
         const stored = tx.get<ContainerRecord>(containerKey(ns, container.id));
         if (!stored) throw notFound(`container ${JSON.stringify(container.id)} not found`);
         const updated = applyContainerMask(toContainer(container.id, stored), container, fieldpaths);
@@ -190,7 +190,7 @@ export function createContainerStore(db: MetaDb): ContainerStore {
 
     async delete(ctx, id) {
       const ns = namespaceOf(ctx);
-      db.update((tx) => {
+      await db.commit((tx) => {
         if (!tx.has(containerKey(ns, id))) throw notFound(`container ${JSON.stringify(id)} not found`);
         tx.remove(containerKey(ns, id));
         tx.markDirty();

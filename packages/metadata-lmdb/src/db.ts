@@ -1,4 +1,6 @@
 import { internal, unavailable } from "@berth/core";
+import { setCloseOnExecForPaths } from "@berth/native";
+import { resolve } from "node:path";
 import { open, type Key as LmdbKey, type RootDatabase, type Transaction } from "lmdb";
 import { hasPrefix, type Key } from "./keys.js";
 import { MutationLog, type DirtyBackend } from "./mutation-log.js";
@@ -72,7 +74,10 @@ export class MetaDb implements ReadTx {
 
   /** Opens (creating if needed) the environment file at `path` (plus `<path>-lock`). */
   static open(path: string): MetaDb {
-    return new MetaDb(open({ path }));
+    const env = open({ path });
+    // lmdb opens its files without close-on-exec; every shim berthd starts would keep them open.
+    setCloseOnExecForPaths([resolve(path), `${resolve(path)}-lock`]);
+    return new MetaDb(env);
   }
 
   get<T>(key: Key): T | undefined {
@@ -114,14 +119,50 @@ export class MetaDb implements ReadTx {
    * an async transaction batches callbacks together and does not undo the writes of a callback
    * that throws. `fn` must not be async: lmdb would keep the write transaction open on the main
    * thread until the promise settles. `silent`: listeners are not told and marks are dropped
-   * (the garbage collector's sweep).
+   * (the garbage collector's sweep). The content store's paths use this rather than `commit`:
+   * the content gate (content-gate.ts) needs their record written in the same turn as the check
+   * that precedes it.
    */
   update<R>(fn: (tx: WriteTx) => R, opts: { readonly silent?: boolean } = {}): R {
     this.#checkOpen();
+    const marks: (DirtyBackend | undefined)[] = [];
+    const tx = this.#writeTx(marks);
+    let result: R | undefined;
+    this.#env.transactionSync(() => {
+      result = synchronous(fn(tx));
+      // Return nothing: a thenable returned here would make lmdb defer the commit.
+    });
+    // The collector's own sweep is no mutation to schedule a collection for.
+    if (!opts.silent) this.mutations.committed(marks);
+    return result as R;
+  }
+
+  /**
+   * Like `update`, but the commit and its fsync run on lmdb's write thread instead of blocking
+   * the main thread: `fn` runs later, on the main thread, in a child transaction of lmdb's
+   * current write batch (a throw undoes only its own writes, and nothing else runs in between),
+   * and the promise settles once the batch is committed and flushed to disk. So a caller that
+   * awaits it before answering keeps containerd's guarantee (bolt answers after its commit's
+   * fsync) while concurrent requests share one commit. `fn` must be synchronous.
+   */
+  async commit<R>(fn: (tx: WriteTx) => R): Promise<R> {
+    this.#checkOpen();
+    const marks: (DirtyBackend | undefined)[] = [];
+    const tx = this.#writeTx(marks);
+    let result: R | undefined;
+    await this.#env.childTransaction(() => {
+      result = synchronous(fn(tx));
+    });
+    // Committed; durable only once flushed, and the caller answers only after that.
+    await this.#env.flushed;
+    this.mutations.committed(marks);
+    return result as R;
+  }
+
+  #writeTx(marks: (DirtyBackend | undefined)[]): WriteTx {
     const env = this.#env;
     const mutations = this.mutations;
-    const marks: (DirtyBackend | undefined)[] = [];
-    const tx: WriteTx = {
+    return {
       get: (key) => this.get(key),
       has: (key) => this.has(key),
       list: (prefix) => this.list(prefix),
@@ -140,17 +181,6 @@ export class MetaDb implements ReadTx {
         marks.push(backend);
       },
     };
-    let result: R | undefined;
-    env.transactionSync(() => {
-      result = fn(tx);
-      if (typeof (result as { then?: unknown } | undefined)?.then === "function") {
-        throw internal("metadata transactions must be synchronous");
-      }
-      // Return nothing: a thenable returned here would make lmdb defer the commit.
-    });
-    // The collector's own sweep is no mutation to schedule a collection for.
-    if (!opts.silent) mutations.committed(marks);
-    return result as R;
   }
 
   /** A consistent view of the database as of now, for a reader that yields between reads (the collector's mark). */
@@ -188,4 +218,11 @@ export class MetaDb implements ReadTx {
     this.#closing ??= this.#env.close();
     return this.#closing;
   }
+}
+
+function synchronous<R>(result: R): R {
+  if (typeof (result as { then?: unknown } | undefined)?.then === "function") {
+    throw internal("metadata transactions must be synchronous");
+  }
+  return result;
 }

@@ -127,7 +127,7 @@ export function createImageStore(db: MetaDb): ImageStore {
       validateImage(image);
       const now = new Date();
       const record = toRecord(image, now, now);
-      db.update((tx) => {
+      await db.commit((tx) => {
         ensureNamespace(tx, ns);
         if (tx.has(imageKey(ns, image.name))) throw alreadyExists(`image ${JSON.stringify(image.name)} already exists`);
         // An expiring image is protected by the lease it was created under.
@@ -140,7 +140,7 @@ export function createImageStore(db: MetaDb): ImageStore {
     async update(ctx, image, fieldpaths) {
       const ns = namespaceOf(ctx);
       if (!image.name) throw invalidArgument("image name is required for update");
-      return db.update((tx) => {
+      return db.commit((tx) => {
         const stored = tx.get<ImageRecord>(imageKey(ns, image.name));
         if (!stored) throw notFound(`image ${JSON.stringify(image.name)} not found`);
         const updated = applyImageMask(toImage(image.name, stored), image, fieldpaths);
@@ -154,7 +154,7 @@ export function createImageStore(db: MetaDb): ImageStore {
 
     async delete(ctx, name) {
       const ns = namespaceOf(ctx);
-      db.update((tx) => {
+      await db.commit((tx) => {
         if (!tx.has(imageKey(ns, name))) throw notFound(`image ${JSON.stringify(name)} not found`);
         releaseFromLease(tx, ns, ctx.lease, "images", name);
         tx.remove(imageKey(ns, name));

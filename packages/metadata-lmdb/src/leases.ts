@@ -11,7 +11,7 @@ import {
   type LeaseResource,
 } from "@berth/core";
 import type { MetaDb, WriteTx } from "./db.js";
-import { leaseKey, leaseResourceKey, leaseResourcesPrefix, leasesPrefix } from "./keys.js";
+import { leaseKey, leaseResourceKey, leaseResourcesPrefix, leasesPrefix, type Key } from "./keys.js";
 import { fromPairs, toPairs } from "./maps.js";
 import { ensureNamespace } from "./namespaces.js";
 import type { LeaseRecord } from "./records.js";
@@ -85,6 +85,38 @@ const leaseFields =
     }
   };
 
+/** Resource entries removed per write transaction once their lease is gone. */
+const RELEASE_BATCH = 1024;
+
+/**
+ * Removes the resource entries of deleted lease `id`, a bounded batch per transaction, so a
+ * lease holding thousands of resources does not hold every writer up while it goes (containerd
+ * drops a bolt bucket, which costs little; here each entry is a key). Nothing reads a lease's
+ * resources once its record is gone, so the entries left meanwhile are invisible; a lease
+ * created again under the same name removes them first (create), after which this stops.
+ */
+async function removeReleasedResources(db: MetaDb, ns: string, id: string): Promise<void> {
+  const snapshot = db.snapshot();
+  try {
+    const batch: Key[] = [];
+    const flush = (): Promise<boolean> =>
+      db.commit((tx) => {
+        if (tx.has(leaseKey(ns, id))) return false;
+        for (const key of batch.splice(0)) tx.remove(key);
+        return true;
+      });
+    for (const { key } of snapshot.entries(leaseResourcesPrefix(ns, id))) {
+      batch.push(key);
+      if (batch.length < RELEASE_BATCH) continue;
+      if (!(await flush())) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (batch.length > 0) await flush();
+  } finally {
+    snapshot.done();
+  }
+}
+
 export function createLeaseManager(db: MetaDb): LeaseManager {
   return {
     /** The client names the lease (ctr and containerd's client generate IDs); labels such as containerd.io/gc.expire are kept as given. */
@@ -93,9 +125,11 @@ export function createLeaseManager(db: MetaDb): LeaseManager {
       validateKeyPart(id, "lease id");
       validateLabels(labels, "lease.labels");
       const record: LeaseRecord = { labels: toPairs(labels), createdAt: new Date() };
-      db.update((tx) => {
+      await db.commit((tx) => {
         ensureNamespace(tx, ns);
         if (tx.has(leaseKey(ns, id))) throw alreadyExists(`lease ${JSON.stringify(id)} already exists`);
+        // Resources a deleted lease of this name left (its delete still removing them, or cut short by a crash) are not this lease's.
+        if (tx.any(leaseResourcesPrefix(ns, id))) tx.removeAll(leaseResourcesPrefix(ns, id));
         tx.put(leaseKey(ns, id), record);
       });
       return toLease(id, record);
@@ -104,12 +138,12 @@ export function createLeaseManager(db: MetaDb): LeaseManager {
     /** `sync` is the caller's to honour: a scheduler (io.containerd.gc.v1) sits above this store, so the service waits for it. */
     async delete(ctx, id) {
       const ns = namespaceOf(ctx);
-      db.update((tx) => {
+      await db.commit((tx) => {
         if (!tx.has(leaseKey(ns, id))) throw notFound(`lease ${JSON.stringify(id)} not found`);
         tx.remove(leaseKey(ns, id));
-        tx.removeAll(leaseResourcesPrefix(ns, id));
         tx.markDirty();
       });
+      await removeReleasedResources(db, ns, id);
     },
 
     async list(ctx, filters) {
@@ -124,7 +158,7 @@ export function createLeaseManager(db: MetaDb): LeaseManager {
     async addResource(ctx, leaseId, resource) {
       const ns = namespaceOf(ctx);
       const { type, id } = checkResource(resource);
-      db.update((tx) => {
+      await db.commit((tx) => {
         requireLease(tx, ns, leaseId);
         tx.put(leaseResourceKey(ns, leaseId, type, id), true);
       });
@@ -133,7 +167,7 @@ export function createLeaseManager(db: MetaDb): LeaseManager {
     async deleteResource(ctx, leaseId, resource) {
       const ns = namespaceOf(ctx);
       const { type, id } = checkResource(resource);
-      db.update((tx) => {
+      await db.commit((tx) => {
         requireLease(tx, ns, leaseId);
         tx.remove(leaseResourceKey(ns, leaseId, type, id));
         tx.markDirty();

@@ -54,7 +54,7 @@ export function createNamespaceStore(db: MetaDb): NamespaceStore {
       validateIdentifier(name);
       validateLabels(labels, "namespace.labels");
       const record: NamespaceRecord = { labels: toPairs(labels) };
-      db.update((tx) => {
+      await db.commit((tx) => {
         if (tx.has(namespaceKey(name))) throw alreadyExists(`namespace ${JSON.stringify(name)} already exists`);
         tx.put(namespaceKey(name), record);
       });
@@ -79,7 +79,7 @@ export function createNamespaceStore(db: MetaDb): NamespaceStore {
     async update(namespace, fieldpaths) {
       const name = namespace.name;
       validateIdentifier(name);
-      return db.update((tx) => {
+      return db.commit((tx) => {
         const current = fromPairs(tx.get<NamespaceRecord>(namespaceKey(name))?.labels);
         let labels = current;
         if (fieldpaths.length === 0) {
@@ -99,7 +99,7 @@ export function createNamespaceStore(db: MetaDb): NamespaceStore {
     },
 
     async delete(name) {
-      db.update((tx) => {
+      await db.commit((tx) => {
         if (!tx.has(namespaceKey(name))) throw notFound(`namespace ${JSON.stringify(name)} not found`);
         const remaining = remainingObjects(tx, name);
         if (remaining.length > 0) {

@@ -189,7 +189,7 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
     validateLabels(labels, "info.labels");
     const target = ownValue(labels, SNAPSHOT_REF_LABEL);
 
-    const plan = db.update((tx) => reserve(tx, ns, ctx.lease, key, parent, target));
+    const plan = await db.commit((tx) => reserve(tx, ns, ctx.lease, key, parent, target));
     if ("exists" in plan) throw alreadyExists(`${plan.exists} already exists`);
     const { backendKey, backendParent } = plan;
 
@@ -209,7 +209,7 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
         // it is the backend's error, and must not read as "the caller's key exists".
         if (!target) throw unknownError(`unexpected error from snapshotter ${snapshotter}: ${(err as Error).message}`, err);
         const found = await targetRecord(ctx, target, parent, backendParent, labels);
-        if (!db.update((tx) => record(tx, ns, ctx.lease, target, found, backendParent))) {
+        if (!(await db.commit((tx) => record(tx, ns, ctx.lease, target, found, backendParent)))) {
           throw alreadyExists(`snapshot ${JSON.stringify(target)} already exists`);
         }
         throw alreadyExists(`target snapshot ${JSON.stringify(target)} from snapshotter`);
@@ -217,7 +217,7 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
       created = backendKey;
       const now = new Date();
       const value: SnapshotRecord = { backendKey, parent, kind, labels: toPairs(labels), createdAt: now, updatedAt: now };
-      if (!db.update((tx) => record(tx, ns, ctx.lease, key, value, backendParent))) {
+      if (!(await db.commit((tx) => record(tx, ns, ctx.lease, key, value, backendParent)))) {
         throw alreadyExists(`snapshot ${JSON.stringify(key)} already exists`);
       }
       created = "";
@@ -258,7 +258,7 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
       if (changed.length > 0) {
         await backend.update(ctx, { name: current.backendKey, labels: inheritedLabels(labels) }, changed.map((k) => `labels.${k}`));
       }
-      return db.update((tx) => {
+      return db.commit((tx) => {
         const record = visibleSnapshot(tx, ns, snapshotter, info.name);
         if (!record || record.backendKey !== current.backendKey) throw snapshotMissing(info.name);
         // Applied again to what is stored now, so a concurrent update to other labels stays.
@@ -288,7 +288,7 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
       const labels = fromPairs(toPairs(opts?.labels));
       validateLabels(labels, "info.labels");
       const now = new Date();
-      const plan = db.update((tx) => {
+      const plan = await db.commit((tx) => {
         checkLease(tx, ns, ctx.lease);
         if (tx.has(snapshotKey(ns, snapshotter, name))) {
           holdInLease(tx, ns, ctx.lease, resourceType, name);
@@ -321,16 +321,16 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
       try {
         await backend.commit(ctx, plan.nameKey, plan.fromBackendKey, { labels: inheritedLabels(labels) });
       } catch (err) {
-        db.update((tx) => abandonCommit(tx, ns, snapshotter, name));
+        await db.commit((tx) => abandonCommit(tx, ns, snapshotter, name));
         throw err;
       }
-      db.update((tx) => finishCommit(tx, ns, snapshotter, name));
+      await db.commit((tx) => finishCommit(tx, ns, snapshotter, name));
     },
 
     /** FailedPrecondition while other snapshots name it as parent. The backend snapshot goes after the record. */
     async remove(ctx, key) {
       const ns = namespaceOf(ctx);
-      const backendKey = db.update((tx) => {
+      const backendKey = await db.commit((tx) => {
         const record = visibleSnapshot(tx, ns, snapshotter, key);
         if (!record) throw snapshotMissing(key);
         if (record.committingTo !== undefined) {

@@ -793,6 +793,18 @@ static napi_value js_eventfd(napi_env env, napi_callback_info info) {
   return fd_value(env, fd);
 }
 
+// setCloseOnExec(fd): sets FD_CLOEXEC on a descriptor a library opened without it (lmdb's
+// files), so children such as shims do not inherit it.
+static napi_value js_set_close_on_exec(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (!get_args(env, info, 1, argv, NULL)) return NULL;
+  uint32_t fd;
+  if (!get_uint32(env, argv[0], "fd", &fd)) return NULL;
+  int flags = fcntl((int)fd, F_GETFD);
+  if (flags < 0 || fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC) != 0) return throw_errno(env, errno, "fcntl", NULL);
+  return undefined_value(env);
+}
+
 // A readiness watch on a descriptor Node has no handle type for (an eventfd): libuv polls it
 // on the main loop and calls back on the JS thread, so nothing blocks a thread-pool worker.
 struct fd_watch {
@@ -936,6 +948,7 @@ NAPI_MODULE_INIT() {
       {"receiveFd", js_receive_fd},
       {"setWindowSize", js_set_window_size},
       {"eventfd", js_eventfd},
+      {"setCloseOnExec", js_set_close_on_exec},
       {"watchReadable", js_watch_readable},
       {"unwatch", js_unwatch},
   };

@@ -26,6 +26,7 @@ export interface NativeBinding {
   receiveFd(listenFd: number): number | undefined;
   setWindowSize(fd: number, rows: number, cols: number): void;
   eventfd(): number;
+  setCloseOnExec(fd: number): void;
   watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
   unwatch(watch: NativeWatch): void;
   readonly constants: Readonly<Record<string, number>>;

@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from "node:fs";
 import { binding, type NativeWatch } from "./binding.js";
 import { rethrowAsSystemError } from "./system-error.js";
 
@@ -32,4 +33,31 @@ export function watchReadable(fd: number, onReadable: (status: number) => void):
       binding.unwatch(handle);
     },
   };
+}
+
+/** Sets close-on-exec on `fd`, for descriptors a library opened without it (lmdb's data and lock files). */
+export function setCloseOnExec(fd: number): void {
+  rethrowAsSystemError(() => binding.setCloseOnExec(fd));
+}
+
+/**
+ * Sets close-on-exec on every descriptor of this process open on one of `paths` (found through
+ * /proc/self/fd), for files a library opens without it: lmdb's environment and lock files would
+ * otherwise be inherited by every child, shims included, which keep them open for their lifetime.
+ */
+export function setCloseOnExecForPaths(paths: readonly string[]): number {
+  const wanted = new Set(paths);
+  let set = 0;
+  for (const name of readdirSync("/proc/self/fd")) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${name}`);
+    } catch {
+      continue; // closed meanwhile (readdir's own descriptor among them)
+    }
+    if (!wanted.has(target)) continue;
+    setCloseOnExec(Number(name));
+    set++;
+  }
+  return set;
 }

@@ -37,7 +37,7 @@ export {
 } from "./mount.js";
 export { setChildSubreaper, waitAny, getpgid, spawnProcess } from "./processes.js";
 export type { ReapedChild, SpawnOptions } from "./processes.js";
-export { pipe, eventfd, watchReadable } from "./descriptors.js";
+export { pipe, eventfd, setCloseOnExec, setCloseOnExecForPaths, watchReadable } from "./descriptors.js";
 export type { FdWatch } from "./descriptors.js";
 export { unixListen, receiveFd } from "./sockets.js";
 export { setWindowSize } from "./terminal.js";

@@ -246,6 +246,25 @@ describe("what a shim needs: spawning, pipes, console sockets, terminals, eventf
     }
   });
 
+  it("setCloseOnExecForPaths sets close-on-exec on exactly the descriptors open on the given files", async () => {
+    const dir = await tempDir();
+    const cloexec = (fd: number) => Number.parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))![1]!, 8) & 0o2000000;
+    writeFileSync(join(dir, "a"), "");
+    writeFileSync(join(dir, "b"), "");
+    // Node's own opens already carry O_CLOEXEC; packages/metadata-lmdb and snapshot-storage test
+    // the real case (lmdb's descriptors) through a child's /proc/<pid>/fd. Here: which fds it picks.
+    const a = openSync(join(dir, "a"), "r");
+    const b = openSync(join(dir, "b"), "r");
+    try {
+      expect(native.setCloseOnExecForPaths([join(dir, "a")])).toBe(1);
+      expect(cloexec(a)).toBe(0o2000000);
+      expect(() => native.setCloseOnExec(1_000_000)).toThrow(/EBADF/);
+    } finally {
+      closeSync(a);
+      closeSync(b);
+    }
+  });
+
   it("unixListen and receiveFd take a descriptor sent over SCM_RIGHTS, as runc sends a console", async () => {
     const python = await requireTool("python3");
     const dir = await tempDir();

@@ -1,4 +1,6 @@
 import { internal, unavailable } from "@berth/core";
+import { setCloseOnExecForPaths } from "@berth/native";
+import { resolve } from "node:path";
 import { open, type Key as LmdbKey, type RootDatabase } from "lmdb";
 import { hasPrefix, type Key } from "./keys.js";
 
@@ -25,6 +27,8 @@ export class LmdbEnv {
 
   constructor(path: string) {
     this.#env = open({ path });
+    // lmdb opens its files without close-on-exec; every shim berthd starts would keep them open.
+    setCloseOnExecForPaths([resolve(path), `${resolve(path)}-lock`]);
   }
 
   read<R>(fn: (tx: RawTx) => R): R {

@@ -3,8 +3,13 @@ import type { MetricsRegistry } from "./registry.js";
 
 /** Request counts and latencies per method, named as go-grpc-prometheus names them for containerd. */
 export interface GrpcMetrics {
-  started(method: DescMethod): void;
-  handled(method: DescMethod, code: number, seconds: number): void;
+  /** The series of one method, resolved once when the server binds it: calls only add numbers. */
+  forMethod(method: DescMethod): MethodMetrics;
+}
+
+export interface MethodMetrics {
+  started(): void;
+  handled(code: number, seconds: number): void;
 }
 
 const CODE_NAMES = ["OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"];
@@ -17,12 +22,25 @@ export function createGrpcMetrics(registry: MetricsRegistry, histogram: boolean)
   const seconds = histogram
     ? registry.histogram("grpc_server_handling_seconds", "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.", BUCKETS)
     : undefined;
-  const labels = (m: DescMethod) => ({ grpc_type: GRPC_TYPE[m.methodKind], grpc_service: m.parent.typeName, grpc_method: m.name });
   return {
-    started: (m) => started.inc(labels(m)),
-    handled: (m, code, secs) => {
-      handled.inc({ ...labels(m), grpc_code: CODE_NAMES[code] ?? String(code) });
-      seconds?.observe(labels(m), secs);
+    forMethod(m) {
+      const labels = { grpc_type: GRPC_TYPE[m.methodKind], grpc_service: m.parent.typeName, grpc_method: m.name };
+      const startedSeries = started.series(labels);
+      const latency = seconds?.series(labels);
+      // Per status code, rendered on first use: most methods only ever see a few codes.
+      const handledByCode = new Map<number, { inc(by?: number): void }>();
+      const handledSeries = (code: number) => {
+        let series = handledByCode.get(code);
+        if (!series) handledByCode.set(code, (series = handled.series({ ...labels, grpc_code: CODE_NAMES[code] ?? String(code) })));
+        return series;
+      };
+      return {
+        started: () => startedSeries.inc(),
+        handled: (code, secs) => {
+          handledSeries(code).inc();
+          latency?.observe(secs);
+        },
+      };
     },
   };
 }

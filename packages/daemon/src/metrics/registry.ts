@@ -23,7 +23,15 @@ export class MetricsRegistry {
   counter(name: string, help: string) {
     const values = new Map<string, number>();
     this.families.push({ name, help, type: "counter", render: () => [...values].map(([k, v]) => `${name}{${k}} ${v}`) });
-    return { inc: (labels: Labels, by = 1) => values.set(labelKey(labels), (values.get(labelKey(labels)) ?? 0) + by) };
+    const add = (key: string, by: number) => values.set(key, (values.get(key) ?? 0) + by);
+    return {
+      inc: (labels: Labels, by = 1) => add(labelKey(labels), by),
+      /** One label set, rendered once: a hot path counts through it without building keys per call. */
+      series: (labels: Labels) => {
+        const key = labelKey(labels);
+        return { inc: (by = 1) => add(key, by) };
+      },
+    };
   }
 
   /** A gauge whose values are read at scrape time. */
@@ -53,16 +61,24 @@ export class MetricsRegistry {
           ];
         }),
     });
+    const seriesOf = (k: string) => {
+      let s = series.get(k);
+      if (!s) series.set(k, (s = { counts: buckets.map(() => 0), sum: 0, count: 0 }));
+      return s;
+    };
+    const record = (s: { counts: number[]; sum: number; count: number }, value: number) => {
+      for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]!) s.counts[i]!++;
+      s.sum += value;
+      s.count++;
+    };
     return {
-      observe: (labels: Labels, value: number) => {
+      observe: (labels: Labels, value: number) => record(seriesOf(labelKey(labels)), value),
+      /** One label set, resolved on its first observation; see counter's `series`. */
+      series: (labels: Labels) => {
         const k = labelKey(labels);
-        const s = series.get(k) ?? { counts: buckets.map(() => 0), sum: 0, count: 0 };
-        buckets.forEach((b, i) => {
-          if (value <= b) s.counts[i]!++;
-        });
-        s.sum += value;
-        s.count++;
-        series.set(k, s);
+        let s: { counts: number[]; sum: number; count: number } | undefined;
+        // Created lazily so a method never called renders no empty histogram.
+        return { observe: (value: number) => record((s ??= seriesOf(k)), value) };
       },
     };
   }

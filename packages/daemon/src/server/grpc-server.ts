@@ -1,7 +1,7 @@
 import type { Http2Server } from "node:http2";
 import { Server as TlsServer } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
-import { create, fromBinary, toBinary, type DescMethod } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import {
   NAMESPACE_HEADER,
   isBerthError,
@@ -39,6 +39,7 @@ export function createGrpcServer(bindings: readonly ServiceBinding[], opts: Grpc
   raiseStreamResetLimits(server);
   widenFlowControlWindows(server, FLOW_CONTROL_WINDOW);
   acceptPathAuthorities(server, opts.onConnectionRouted);
+  const inFlight = new InFlightCalls(opts.shutdown);
   for (const { service, impl } of bindings) {
     const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
     const handlers: grpc.UntypedServiceImplementation = {};
@@ -46,7 +47,7 @@ export function createGrpcServer(bindings: readonly ServiceBinding[], opts: Grpc
       const handler = impl[method.localName] as AnyHandler | undefined;
       if (!handler) continue; // grpc-js answers Unimplemented for it
       definition[method.name] = methodDefinition(method);
-      handlers[method.name] = adapt(method, handler, opts);
+      handlers[method.name] = adapt(method, handler, opts, inFlight);
     }
     server.addService(definition, handlers);
   }
@@ -132,7 +133,7 @@ function methodDefinition(method: DescMethod): grpc.MethodDefinition<unknown, un
     responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
     requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
     requestSerialize: (msg: unknown) => Buffer.from(toBinary(method.input, create(method.input, msg as never))),
-    responseSerialize: (msg: unknown) => Buffer.from(toBinary(method.output, create(method.output, msg as never))),
+    responseSerialize: (msg: unknown) => Buffer.from(toBinary(method.output, asMessage(method.output, msg))),
     responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
     originalName: method.localName,
   };
@@ -141,10 +142,42 @@ function methodDefinition(method: DescMethod): grpc.MethodDefinition<unknown, un
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 type StatusObject = { code: number; details: string };
 
-function callContext(call: AnyCall, shutdown: AbortSignal): CallContext {
-  const controller = new AbortController();
-  (call as NodeJS.EventEmitter).on("cancelled", () => controller.abort());
-  const signal = AbortSignal.any([controller.signal, shutdown]);
+/** A handler's response as a message of `schema`: one already built is sent as is, not copied again. */
+function asMessage(schema: DescMessage, msg: unknown): never {
+  const typeName = (msg as { $typeName?: unknown } | null | undefined)?.$typeName;
+  return (typeName === schema.typeName ? msg : create(schema, msg as never)) as never;
+}
+
+/**
+ * Calls in flight, each with its own controller, so that shutdown aborts them all through one
+ * listener instead of every call combining its signal with the shutdown signal.
+ */
+class InFlightCalls {
+  readonly #controllers = new Set<AbortController>();
+  #shutdown: AbortSignal;
+
+  constructor(shutdown: AbortSignal) {
+    this.#shutdown = shutdown;
+    shutdown.addEventListener("abort", () => {
+      for (const controller of this.#controllers) controller.abort(shutdown.reason);
+    }, { once: true });
+  }
+
+  /** A controller aborted when the call is cancelled or the server shuts down; release it when the call ends. */
+  begin(call: AnyCall): AbortController {
+    const controller = new AbortController();
+    if (this.#shutdown.aborted) controller.abort(this.#shutdown.reason);
+    else this.#controllers.add(controller);
+    (call as NodeJS.EventEmitter).once("cancelled", () => controller.abort());
+    return controller;
+  }
+
+  release(controller: AbortController): void {
+    this.#controllers.delete(controller);
+  }
+}
+
+function callContext(call: AnyCall, signal: AbortSignal): CallContext {
   const metadata = new Map<string, string[]>();
   for (const [key, values] of Object.entries(call.metadata.toJSON())) metadata.set(key, values.map(String));
   const namespace = metadata.get(NAMESPACE_HEADER)?.[0];
@@ -158,15 +191,21 @@ function callContext(call: AnyCall, shutdown: AbortSignal): CallContext {
  * or the call itself as an async iterable (client stream, bidi); the response is returned
  * through the callback or written to the call.
  */
-function adapt(method: DescMethod, handler: AnyHandler, opts: GrpcServerOptions) {
+function adapt(method: DescMethod, handler: AnyHandler, opts: GrpcServerOptions, inFlight: InFlightCalls) {
   const fullMethod = `/${method.parent.typeName}/${method.name}`;
   const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
   const responseStream = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
+  // Label sets are resolved here, once per method, not per call.
+  const metrics = opts.metrics.forMethod(method);
 
   return (call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
-    const started = process.hrtime.bigint();
-    opts.metrics.started(method);
-    const finish = (code: number) => opts.metrics.handled(method, code, Number(process.hrtime.bigint() - started) / 1e9);
+    const started = performance.now();
+    metrics.started();
+    const controller = inFlight.begin(call);
+    const finish = (code: number) => {
+      inFlight.release(controller);
+      metrics.handled(code, (performance.now() - started) / 1000);
+    };
     const fail = (err: unknown) => {
       const status: StatusObject = toGrpcStatus(err);
       if (!isBerthError(err)) opts.log.error("unexpected error in gRPC handler", { method: fullMethod, error: err });
@@ -175,7 +214,7 @@ function adapt(method: DescMethod, handler: AnyHandler, opts: GrpcServerOptions)
       else (call as NodeJS.EventEmitter).emit("error", status);
     };
     const run = async () => {
-      const ctx = callContext(call, opts.shutdown);
+      const ctx = callContext(call, controller.signal);
       const input = requestStream ? call : (call as grpc.ServerUnaryCall<unknown, unknown>).request;
       const output = handler(input, ctx);
       if (!responseStream) {
