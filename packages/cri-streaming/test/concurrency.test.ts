@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StreamingServer } from "../src/index.js";
 import { startEchoServer, startServer } from "./support/fixtures.js";
 import { SpdyTestClient } from "./support/spdy-test-client.js";
-import { WsTestClient } from "./support/ws-test-client.js";
+import { WsTestClient } from "../src/testing/index.js";
 
 let server: StreamingServer;
 beforeEach(async () => ({ server } = await startServer()));

@@ -3,8 +3,8 @@ import { connect } from "node:net";
 import { once } from "node:events";
 import type { StreamingServer } from "../src/index.js";
 import { startServer } from "./support/fixtures.js";
-import { SpdyTestClient, upgrade } from "./support/spdy-test-client.js";
-import { maskedFrame, WsTestClient } from "./support/ws-test-client.js";
+import { SpdyTestClient } from "./support/spdy-test-client.js";
+import { maskedFrame, upgrade, WsTestClient } from "../src/testing/index.js";
 
 let server: StreamingServer;
 beforeEach(async () => ({ server } = await startServer()));

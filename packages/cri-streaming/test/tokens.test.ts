@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { classOf } from "@berth/core";
 import { RequestCache, type StreamingServer } from "../src/index.js";
 import { startServer } from "./support/fixtures.js";
-import { SpdyTestClient, upgrade } from "./support/spdy-test-client.js";
+import { SpdyTestClient } from "./support/spdy-test-client.js";
+import { upgrade } from "../src/testing/index.js";
 
 let server: StreamingServer | undefined;
 afterEach(async () => {

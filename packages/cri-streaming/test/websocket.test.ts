@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StreamingServer } from "../src/index.js";
 import { startEchoServer, startServer, type Recorded } from "./support/fixtures.js";
-import { WsTestClient } from "./support/ws-test-client.js";
+import { WsTestClient } from "../src/testing/index.js";
 
 let server: StreamingServer;
 let rec: Recorded;

@@ -15,7 +15,7 @@ import { classOf } from "@berth/core";
 import { exec, freePort, requireTool, type CriRegistry } from "@berth/testing";
 import { sandboxPrerequisites, startSandboxDaemon, type SandboxDaemon } from "./sandbox-daemon.js";
 import { eventually, mountsMentioning, podConfig } from "./sandbox-helpers.js";
-import { openWsSession } from "./streaming-ws-client.js";
+import { openWsSession } from "@berth/cri-streaming/testing";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
 const HTTPD = "registry.k8s.io/e2e-test-images/httpd:2.4.39-4";

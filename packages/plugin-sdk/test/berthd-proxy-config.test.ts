@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "@berth/daemon";
 import { ctrIn, requireRoot, requireTool, startRegistry, type Ctr, type TestRegistry } from "@berth/testing";
-import { clearNamespace, configIn, removeDir, rows, startBerthd, startProxyProcess, tempDir, type ProxyProcess } from "./helpers.js";
+import { configIn, rows, startBerthd, startProxyIn, tearDown, tempDir, type ProxyProcess } from "./helpers.js";
 
 describe("berthd with the overlay snapshotter as a [proxy_plugins] snapshotter", () => {
   let dir: string;
@@ -22,22 +22,14 @@ describe("berthd with the overlay snapshotter as a [proxy_plugins] snapshotter",
     for (const tool of ["ctr", "runc", "containerd-shim-runc-v2"]) await requireTool(tool, tool === "runc" ? "runc" : "containerd");
     dir = await tempDir("berth-pxc-");
     registry = await startRegistry({ images: ["multi"] });
-    proxy = await startProxyProcess(join(dir, "p.sock"), join(dir, "proxy-root"));
+    proxy = await startProxyIn(dir);
     const config = configIn(dir);
     config.proxyPlugins["ovl"] = { type: "snapshot", address: proxy.address, exports: {} };
     daemon = await startBerthd(config);
     ctr = ctrIn(daemon.address, ns);
   }, 180_000);
 
-  afterAll(async () => {
-    if (daemon) {
-      await clearNamespace(ctr);
-      await daemon.close();
-    }
-    await proxy?.stop();
-    await registry?.stop();
-    if (dir) await removeDir(dir);
-  }, 120_000);
+  afterAll(() => tearDown({ dir, registry, proxy, daemon: daemon && { ctr, close: () => daemon!.close() } }), 120_000);
 
   it("lists the proxy as io.containerd.snapshotter.v1 ovl, ok, with its address", async () => {
     const row = rows(await ctr("plugins", "ls")).find((r) => r[0] === "io.containerd.snapshotter.v1" && r[1] === "ovl");

@@ -1,10 +1,9 @@
 // The same SDK server as a [proxy_plugins] snapshotter of Debian's real containerd: what a
 // third-party snapshotter built on @berth/plugin-sdk must do, checked against the reference.
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireRoot, startPrivateContainerd, startRegistry, type Ctr, type PrivateContainerd, type TestRegistry } from "@berth/testing";
-import { clearNamespace, removeDir, rows, startProxyProcess, tempDir, type ProxyProcess } from "./helpers.js";
+import { rows, startProxyIn, tearDown, tempDir, type ProxyProcess } from "./helpers.js";
 
 describe("Debian's containerd with berth-snapshotter-proxy as [proxy_plugins.berth-ovl]", () => {
   let dir: string;
@@ -18,22 +17,14 @@ describe("Debian's containerd with berth-snapshotter-proxy as [proxy_plugins.ber
     requireRoot("containerd and the proxy mount filesystems");
     dir = await tempDir("berth-cpx-");
     registry = await startRegistry({ images: ["tiny"] });
-    proxy = await startProxyProcess(join(dir, "p.sock"), join(dir, "proxy-root"));
+    proxy = await startProxyIn(dir);
     containerd = await startPrivateContainerd({
       extraConfig: `[proxy_plugins.berth-ovl]\n  type = "snapshot"\n  address = ${JSON.stringify(proxy.address)}`,
     });
     ctr = containerd.ctrIn(ns);
   }, 180_000);
 
-  afterAll(async () => {
-    if (containerd) {
-      await clearNamespace(ctr);
-      await containerd.stop();
-    }
-    await proxy?.stop();
-    await registry?.stop();
-    if (dir) await removeDir(dir);
-  }, 120_000);
+  afterAll(() => tearDown({ dir, registry, proxy, daemon: containerd && { ctr, close: () => containerd!.stop() } }), 120_000);
 
   it("lists the proxy snapshotter", async () => {
     const row = rows(await ctr("plugins", "ls")).find((r) => r[0] === "io.containerd.snapshotter.v1" && r[1] === "berth-ovl");

@@ -11,7 +11,7 @@ import { createClient } from "@berth/client";
 import { classOf } from "@berth/core";
 import type { Daemon } from "@berth/daemon";
 import { ctrIn, exec, requireRoot, requireTool, startRegistry, type Ctr, type TestRegistry } from "@berth/testing";
-import { clearNamespace, configIn, eventually, removeDir, rows, startBerthd, startProxyProcess, tempDir, type ProxyProcess } from "./helpers.js";
+import { configIn, eventually, rows, startBerthd, startProxyIn, startProxyProcess, tearDown, tempDir, type ProxyProcess } from "./helpers.js";
 
 const BERTH = join(dirname(createRequire(import.meta.url).resolve("@berth/cli")), "bin", "berth.js");
 
@@ -45,18 +45,10 @@ describe("registering a proxy snapshotter with a running berthd", () => {
     image = `${registry.host}/tiny:latest`;
     daemon = await startBerthd(configIn(dir));
     ctr = ctrIn(daemon.address, ns);
-    proxy = await startProxyProcess(join(dir, "p.sock"), join(dir, "proxy-root"));
+    proxy = await startProxyIn(dir);
   }, 180_000);
 
-  afterAll(async () => {
-    if (daemon) {
-      await clearNamespace(ctr);
-      await daemon.close();
-    }
-    await proxy?.stop();
-    await registry?.stop();
-    if (dir) await removeDir(dir);
-  }, 120_000);
+  afterAll(() => tearDown({ dir, registry, proxy, daemon: daemon && { ctr, close: () => daemon!.close() } }), 120_000);
 
   it("appears in ctr plugins ls at once and is usable at once", async () => {
     expect(await listed("dyn")).toBeUndefined();

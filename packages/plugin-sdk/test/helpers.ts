@@ -15,7 +15,7 @@ import { eventsGrpcPlugin, exchangePlugin } from "@berth/events";
 import { lmdbMetadataPlugin } from "@berth/metadata-lmdb";
 import { runtimeV2TaskPlugin } from "@berth/runtime-v2";
 import { servicePlugins } from "@berth/services";
-import { exec, mountsBelow, testLogger } from "@berth/testing";
+import { exec, mountsBelow, testLogger, type Ctr, type TestRegistry } from "@berth/testing";
 
 /** The SDK's bin, built (tests run against dist, as berthd and containerd would). */
 export const PROXY_BIN = resolve(import.meta.dirname, "..", "dist", "bin", "berth-snapshotter-proxy.js");
@@ -60,6 +60,32 @@ export async function startProxyProcess(address: string, root: string): Promise<
     await exited;
   };
   return { address, root, kill: () => end("SIGKILL"), stop: () => end("SIGTERM") };
+}
+
+/** berth-snapshotter-proxy on `p.sock` in `dir`, keeping its snapshots in `dir/proxy-root`. */
+export const startProxyIn = (dir: string): Promise<ProxyProcess> => startProxyProcess(join(dir, "p.sock"), join(dir, "proxy-root"));
+
+/** What an end-to-end test brought up; any part is missing when setup failed before it. */
+export interface TestBed {
+  dir?: string | undefined;
+  registry?: TestRegistry | undefined;
+  proxy?: ProxyProcess | undefined;
+  /** The daemon under test (berthd or containerd) and the ctr that drives it. */
+  daemon?: { ctr: Ctr; close(): Promise<void> } | undefined;
+}
+
+/**
+ * Takes down whatever a test brought up, daemon first (its tasks and containers removed, so no
+ * shim outlives the test), then the proxy, the registry and the directory.
+ */
+export async function tearDown(bed: TestBed): Promise<void> {
+  if (bed.daemon) {
+    await clearNamespace(bed.daemon.ctr);
+    await bed.daemon.close();
+  }
+  await bed.proxy?.stop();
+  await bed.registry?.stop();
+  if (bed.dir) await removeDir(bed.dir);
 }
 
 /** Every plugin a daemon that pulls and runs containers needs, except any snapshotter. */

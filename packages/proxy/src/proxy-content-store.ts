@@ -2,7 +2,8 @@ import { contentApi } from "@berth/api";
 import type { ContentInfo, ContentStore, OpContext, ReadOptions } from "@berth/core";
 import { callOptions, nameProxy, remote, type ProxyConnection } from "./proxy-connection.js";
 import { openProxyWriter } from "./proxy-content-writer.js";
-import { contentInfoFromWire, ingestStatusFromWire, updateMask } from "./wire.js";
+import { contentInfoFromWire, ingestStatusFromWire, updateMaskToWire } from "@berth/wire";
+import { answered } from "./answered.js";
 
 /**
  * A ContentStore served by another process as containerd.services.content.v1.Content; the
@@ -11,7 +12,7 @@ import { contentInfoFromWire, ingestStatusFromWire, updateMask } from "./wire.js
 export function createProxyContentStore(conn: ProxyConnection, name: string): ContentStore {
   const client = conn.service(contentApi.Content);
   const call = <T>(fn: () => Promise<T>) => remote(name, conn.target, fn);
-  const info = (ctx: OpContext, digest: string) => call(async () => contentInfoFromWire((await client.info({ digest }, callOptions(ctx))).info));
+  const info = (ctx: OpContext, digest: string) => call(async () => contentInfoFromWire(answered((await client.info({ digest }, callOptions(ctx))).info, "a content info")));
 
   async function* walk(ctx: OpContext, filters: readonly string[]): AsyncIterable<ContentInfo> {
     try {
@@ -35,7 +36,7 @@ export function createProxyContentStore(conn: ProxyConnection, name: string): Co
   return {
     info,
     update: (ctx, i, fieldpaths) =>
-      call(async () => contentInfoFromWire((await client.update({ info: { digest: i.digest, labels: { ...i.labels } }, updateMask: updateMask(fieldpaths) }, callOptions(ctx))).info)),
+      call(async () => contentInfoFromWire(answered((await client.update({ info: { digest: i.digest, labels: { ...i.labels } }, updateMask: updateMaskToWire(fieldpaths) }, callOptions(ctx))).info, "a content info"))),
     walk,
     delete: (ctx, digest) =>
       call(async () => {
@@ -43,7 +44,7 @@ export function createProxyContentStore(conn: ProxyConnection, name: string): Co
       }),
     read,
     writer: (ctx, opts) => openProxyWriter(conn, name, ctx, opts, (digest) => info(ctx, digest)),
-    status: (ctx, ref) => call(async () => ingestStatusFromWire((await client.status({ ref }, callOptions(ctx))).status)),
+    status: (ctx, ref) => call(async () => ingestStatusFromWire(answered((await client.status({ ref }, callOptions(ctx))).status, "an ingest status"))),
     listStatuses: (ctx, filters) => call(async () => (await client.listStatuses({ filters: [...filters] }, callOptions(ctx))).statuses.map(ingestStatusFromWire)),
     abort: (ctx, ref) =>
       call(async () => {

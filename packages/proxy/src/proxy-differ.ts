@@ -1,7 +1,8 @@
 import { diffApi } from "@berth/api";
 import type { Differ } from "@berth/core";
 import { callOptions, remote, type ProxyConnection } from "./proxy-connection.js";
-import { descriptorFromWire, descriptorToWire, mountsToWire } from "./wire.js";
+import { descriptorFromWire, descriptorToWire, mountsToWire } from "@berth/wire";
+import { answered } from "./answered.js";
 
 /**
  * A Differ served by another process as containerd.services.diff.v1.Diff. Apply's stream
@@ -14,7 +15,7 @@ export function createProxyDiffer(conn: ProxyConnection, name: string): Differ {
     apply: (ctx, desc, mounts, opts) =>
       call(async () => {
         const res = await client.apply({ diff: descriptorToWire(desc), mounts: mountsToWire(mounts), syncFs: opts?.syncFs ?? false }, callOptions(ctx));
-        return descriptorFromWire(res.applied);
+        return descriptorFromWire(answered(res.applied, "a descriptor"));
       }),
     compare: (ctx, lower, upper, opts) =>
       call(async () => {
@@ -28,7 +29,7 @@ export function createProxyDiffer(conn: ProxyConnection, name: string): Differ {
           },
           callOptions(ctx),
         );
-        return descriptorFromWire(res.diff);
+        return descriptorFromWire(answered(res.diff, "a descriptor"));
       }),
   };
 }

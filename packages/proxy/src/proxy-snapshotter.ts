@@ -1,7 +1,8 @@
 import { snapshotsApi } from "@berth/api";
 import type { Mount, OpContext, SnapshotInfo, SnapshotOptions, Snapshotter, SnapshotUsage } from "@berth/core";
 import { callOptions, nameProxy, remote, type ProxyConnection } from "./proxy-connection.js";
-import { mountsFromWire, snapshotInfoFromWire, updateMask } from "./wire.js";
+import { mountsFromWire, snapshotInfoFromWire, updateMaskToWire, usageFromWire } from "@berth/wire";
+import { answered } from "./answered.js";
 
 /**
  * A Snapshotter served by another process as containerd.services.snapshots.v1.Snapshots.
@@ -14,17 +15,14 @@ export function createProxySnapshotter(conn: ProxyConnection, name: string): Sna
   const call = <T>(fn: () => Promise<T>) => remote(name, conn.target, fn);
   const labelsOf = (opts: SnapshotOptions | undefined) => ({ ...opts?.labels });
   return {
-    stat: (ctx, key) => call(async () => snapshotInfoFromWire((await client.stat({ snapshotter: name, key }, callOptions(ctx))).info)),
+    stat: (ctx, key) => call(async () => snapshotInfoFromWire(answered((await client.stat({ snapshotter: name, key }, callOptions(ctx))).info, "a snapshot info"))),
     update: (ctx, info, fieldpaths) =>
       call(async () => {
-        const req = { snapshotter: name, info: { name: info.name, labels: { ...info.labels } }, updateMask: updateMask(fieldpaths) };
-        return snapshotInfoFromWire((await client.update(req, callOptions(ctx))).info);
+        const req = { snapshotter: name, info: { name: info.name, labels: { ...info.labels } }, updateMask: updateMaskToWire(fieldpaths) };
+        return snapshotInfoFromWire(answered((await client.update(req, callOptions(ctx))).info, "a snapshot info"));
       }),
     usage: (ctx, key) =>
-      call(async (): Promise<SnapshotUsage> => {
-        const usage = await client.usage({ snapshotter: name, key }, callOptions(ctx));
-        return { size: Number(usage.size), inodes: Number(usage.inodes) };
-      }),
+      call(async (): Promise<SnapshotUsage> => usageFromWire(await client.usage({ snapshotter: name, key }, callOptions(ctx)))),
     mounts: (ctx, key) => call(async () => mountsFromWire((await client.mounts({ snapshotter: name, key }, callOptions(ctx))).mounts)),
     prepare: (ctx, key, parent, opts) =>
       call(async (): Promise<Mount[]> => mountsFromWire((await client.prepare({ snapshotter: name, key, parent, labels: labelsOf(opts) }, callOptions(ctx))).mounts)),

@@ -9,7 +9,12 @@ import {
   type Publisher,
 } from "@berth/core";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { infoToWire, infoUpdateFromWire, statusToWire, type InfoOut } from "./convert-content.js";
+import {
+  contentInfoToWire as infoToWire,
+  contentUpdateFromWire as infoUpdateFromWire,
+  ingestStatusToWire as statusToWire,
+  type ContentInfoOut as InfoOut,
+} from "@berth/wire";
 import { serveWrite } from "./content-write.js";
 import { checkFilters, digestProblem, int64ToNumber, maskPaths, opContext, publishEvent, required, withPrefix } from "./edge.js";
 

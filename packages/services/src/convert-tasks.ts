@@ -50,6 +50,10 @@ export function processInfoToWire(info: ProcessInfo): ProcessInfoOut {
   return { pid: info.pid, ...(info.info ? { info: anyToWire(info.info) } : {}) };
 }
 
+/**
+ * A task's rootfs as the request carried it, empty targets included (unlike @berth/wire's
+ * mountsFromWire): it goes on to the shim unchanged.
+ */
 export function mountsFromWire(mounts: readonly types.Mount[]): Mount[] {
   return mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, options: [...m.options] }));
 }

@@ -1,8 +1,7 @@
 import { diffApi } from "@berth/api";
 import { bindService, isNotImplemented, notImplemented, type Differ, type GrpcService } from "@berth/core";
 import { applyOptionsFromWire, diffOptionsFromWire } from "./convert-diff.js";
-import { descriptorFromWire, descriptorToWire } from "./convert-images.js";
-import { mountsFromWire } from "./convert-snapshots.js";
+import { descriptorFromWire, descriptorToWire, mountsFromWire } from "@berth/wire";
 import { opContext, required } from "./edge.js";
 
 export interface DiffServiceOptions {

@@ -8,7 +8,7 @@ import {
   type Publisher,
   type Snapshotter,
 } from "@berth/core";
-import { mountsToWire, snapshotInfoToWire, snapshotUpdateFromWire, usageToWire, type SnapshotInfoOut } from "./convert-snapshots.js";
+import { mountsToWire, snapshotInfoToWire, snapshotUpdateFromWire, usageToWire, type SnapshotInfoOut } from "@berth/wire";
 import { checkFilters, maskPaths, opContext, publishEvent, required } from "./edge.js";
 
 /** Infos per ListSnapshotsResponse, as containerd batches them. */

@@ -19,7 +19,7 @@ import {
 } from "@berth/core";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { anyToWire } from "./convert-containers.js";
-import { descriptorToWire } from "./convert-images.js";
+import { descriptorToWire } from "@berth/wire";
 import { exitToWire, ioFromWire, mountsFromWire, optionalAny, processInfoToWire, processToWire, unknownProcess, type ProcessOut } from "./convert-tasks.js";
 import { opContext } from "./edge.js";
 import { checkpointDir, removeCheckpointDir, requestedImagePath, requestedRestorePath, storeCheckpoint } from "./tasks-checkpoint.js";
@@ -81,6 +81,12 @@ export function createTasksService(runtime: PlatformRuntime, metadata: Pick<Meta
 
         async start(req, ctx) {
           const op = opContext(ctx);
+          if (req.execId === "") {
+            // The init's pid is the task's: the runtime knows it without asking the shim again.
+            const task = await taskOf(op, req.containerId);
+            await task.start(op.signal);
+            return { pid: await task.pid(op.signal) };
+          }
           const process = await processOf(op, req.containerId, req.execId);
           await process.start(op.signal);
           return { pid: (await process.state(op.signal)).pid };

@@ -8,6 +8,7 @@ import {
 import { decodeHeaderBlock, encodeHeaderBlock, type SpdyHeaders } from "./header-block.js";
 import { HeaderCompressor, HeaderDecompressor } from "./header-codec.js";
 import { SpdyStream, type StreamOwner } from "./spdy-stream.js";
+import { UpgradedSocket } from "../upgraded-socket.js";
 
 /** SPDY/3.1's initial stream and session window. */
 const DEFAULT_WINDOW = 64 * 1024;
@@ -15,8 +16,6 @@ const DEFAULT_WINDOW = 64 * 1024;
 const MAX_DATA_CHUNK = 32 * 1024;
 /** Largest frame we accept; kubelet clients send at most 32 KiB of data per frame. */
 const MAX_INBOUND_FRAME = 1024 * 1024;
-/** How long a graceful close waits for the peer to hang up before cutting the socket. */
-const CLOSE_GRACE_MS = 5_000;
 
 export interface SpdySessionOptions {
   /**
@@ -45,7 +44,7 @@ export class SpdyServerSession implements StreamOwner {
   private readonly compressor = new HeaderCompressor();
   private readonly decompressor = new HeaderDecompressor();
   private readonly streams = new Map<number, SpdyStream>();
-  private readonly controller = new AbortController();
+  private readonly conn: UpgradedSocket;
   private readonly log: Logger;
   private lastPeerStreamId = 0;
   private goAwaySent = false;
@@ -54,36 +53,51 @@ export class SpdyServerSession implements StreamOwner {
   private peerInitialWindow = DEFAULT_WINDOW;
   private sessionSendWindow = DEFAULT_WINDOW;
   private windowWaiters: (() => void)[] = [];
-  private drainWaiters: (() => void)[] = [];
-  private finished = false;
-  private resolveDone!: () => void;
-  /** Resolves once the socket has closed. */
-  readonly done: Promise<void> = new Promise((r) => (this.resolveDone = r));
 
   constructor(
-    private readonly socket: Duplex,
+    socket: Duplex,
     head: Buffer,
     private readonly opts: SpdySessionOptions,
   ) {
     this.log = opts.logger ?? silentLogger;
-    socket.on("close", () => this.onSocketClosed());
-    socket.on("error", (err) => this.log.debug("spdy: socket error", { error: err.message }));
-    socket.on("drain", () => {
-      for (const w of this.drainWaiters.splice(0)) w();
-    });
-    const timeout = opts.idleTimeoutMs ?? 0;
-    if (timeout > 0 && "setTimeout" in socket && typeof socket.setTimeout === "function") {
-      (socket as unknown as { setTimeout(ms: number, cb: () => void): void }).setTimeout(timeout, () => {
-        this.log.info("spdy: closing idle connection", { idleTimeoutMs: timeout });
-        this.destroy();
-      });
-    }
-    void this.readLoop(head);
+    const idleTimeoutMs = opts.idleTimeoutMs ?? 0;
+    this.conn = new UpgradedSocket(
+      socket,
+      {
+        onChunk: (chunk) => this.handleChunk(chunk),
+        onPeerEnded: () => this.onPeerEnded(),
+        isProtocolError: (err) => err instanceof SpdyProtocolError,
+        onProtocolError: () => {
+          this.sendGoAway(GoAwayStatus.ProtocolError);
+          void this.conn.hangUp();
+        },
+        onIdle: () => {
+          this.log.info("spdy: closing idle connection", { idleTimeoutMs });
+          this.destroy();
+        },
+        onClosed: () => this.onSocketClosed(),
+      },
+      { name: "spdy", logger: this.log, idleTimeoutMs },
+    );
+    this.conn.start(head);
+  }
+
+  /** Resolves once the socket has closed. */
+  get done(): Promise<void> {
+    return this.conn.done;
   }
 
   /** Aborted when the connection ends, by either side or by error. */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.conn.signal;
+  }
+
+  private get finished(): boolean {
+    return this.conn.finished;
+  }
+
+  private get socket(): Duplex {
+    return this.conn.socket;
   }
 
   /** Streams currently open. */
@@ -98,44 +112,15 @@ export class SpdyServerSession implements StreamOwner {
   async close(): Promise<void> {
     if (this.finished) return this.done;
     this.sendGoAway(GoAwayStatus.Ok);
-    this.socket.end();
-    const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
-    timer.unref();
-    await this.done;
-    clearTimeout(timer);
+    await this.conn.hangUp();
   }
 
   /** Abrupt close: every stream is abandoned and the socket destroyed. */
   destroy(): void {
-    this.socket.destroy();
-    this.onSocketClosed();
+    this.conn.destroy();
   }
 
   // ---- reading ----
-
-  private async readLoop(head: Buffer): Promise<void> {
-    try {
-      if (head.length > 0) await this.handleChunk(head);
-      // destroyOnReturn: false, so that leaving the loop on a protocol error still lets us
-      // write GOAWAY / a close frame before hanging up.
-      for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
-        await this.handleChunk(chunk as Buffer);
-        if (this.finished) return;
-      }
-      this.onPeerEnded();
-    } catch (err) {
-      if (err instanceof SpdyProtocolError) {
-        this.log.warn("spdy: protocol error; closing the connection", { error: err.message });
-        this.sendGoAway(GoAwayStatus.ProtocolError);
-        this.socket.end();
-        const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
-        timer.unref();
-      } else if (!this.finished) {
-        this.log.debug("spdy: connection read failed", { error: (err as Error).message });
-        this.destroy();
-      }
-    }
-  }
 
   private async handleChunk(chunk: Buffer): Promise<void> {
     for (const frame of this.parser.push(chunk)) {
@@ -259,20 +244,16 @@ export class SpdyServerSession implements StreamOwner {
   private onPeerEnded(): void {
     // The peer will send nothing more: readers get EOF, and we finish writing, then close.
     for (const s of this.streams.values()) if (!s.remoteClosed) s.endFromPeer();
-    this.controller.abort(new Error("client closed the connection"));
+    this.conn.abort(new Error("client closed the connection"));
     this.socket.end();
   }
 
+  /** The socket closed: every stream is abandoned and every waiting writer released. */
   private onSocketClosed(): void {
-    if (this.finished) return;
-    this.finished = true;
     for (const s of [...this.streams.values()]) s.abandon();
     this.streams.clear();
     this.decompressor.close();
     for (const w of this.windowWaiters.splice(0)) w();
-    for (const w of this.drainWaiters.splice(0)) w();
-    if (!this.controller.signal.aborted) this.controller.abort(new Error("connection closed"));
-    this.resolveDone();
   }
 
   // ---- writing ----
@@ -297,10 +278,6 @@ export class SpdyServerSession implements StreamOwner {
     return new Promise((resolve) => this.windowWaiters.push(resolve));
   }
 
-  private waitForDrain(): Promise<void> {
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
-  }
-
   private alive(stream: SpdyStream): boolean {
     return !this.finished && !stream.wasReset && !stream.localClosed && !this.socket.writableEnded;
   }
@@ -322,7 +299,7 @@ export class SpdyServerSession implements StreamOwner {
       stream.sendWindow -= slice.length;
       this.sessionSendWindow -= slice.length;
       if (!this.write(encodeFrame({ type: "data", streamId: stream.id, flags: 0, data: slice }))) {
-        await this.waitForDrain();
+        await this.conn.waitForDrain();
       }
     }
     return this.alive(stream);

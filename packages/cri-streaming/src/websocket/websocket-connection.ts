@@ -1,11 +1,11 @@
 import type { Duplex } from "node:stream";
 import type { Logger } from "@berth/core";
 import { silentLogger } from "@berth/core";
+import { UpgradedSocket } from "../upgraded-socket.js";
 import { encodeWsFrame, Opcode, WebSocketProtocolError, WsFrameParser } from "./frames.js";
 
 /** Largest message (after reassembly) we accept from a client. */
 const MAX_MESSAGE = 16 * 1024 * 1024;
-const CLOSE_GRACE_MS = 5_000;
 
 export interface WebSocketMessage {
   binary: boolean;
@@ -25,42 +25,53 @@ export interface WebSocketConnectionOptions {
  */
 export class WebSocketConnection {
   private readonly parser = new WsFrameParser(MAX_MESSAGE);
-  private readonly controller = new AbortController();
-  private readonly log: Logger;
+  private readonly conn: UpgradedSocket;
   private fragments: Buffer[] = [];
   private fragmentBytes = 0;
   private fragmentBinary = false;
   private inMessage = false;
   private closeSent = false;
-  private finished = false;
-  private drainWaiters: (() => void)[] = [];
-  private resolveDone!: () => void;
-  readonly done: Promise<void> = new Promise((r) => (this.resolveDone = r));
 
-  constructor(private readonly socket: Duplex, head: Buffer, private readonly opts: WebSocketConnectionOptions) {
-    this.log = opts.logger ?? silentLogger;
-    socket.on("close", () => this.onClosed());
-    socket.on("error", (err) => this.log.debug("websocket: socket error", { error: err.message }));
-    socket.on("drain", () => {
-      for (const w of this.drainWaiters.splice(0)) w();
-    });
-    const timeout = opts.idleTimeoutMs ?? 0;
-    if (timeout > 0 && "setTimeout" in socket && typeof socket.setTimeout === "function") {
-      (socket as unknown as { setTimeout(ms: number, cb: () => void): void }).setTimeout(timeout, () => void this.close(1001, "idle timeout"));
-    }
-    void this.readLoop(head);
+  constructor(socket: Duplex, head: Buffer, private readonly opts: WebSocketConnectionOptions) {
+    this.conn = new UpgradedSocket(
+      socket,
+      {
+        onChunk: (chunk) => this.handleChunk(chunk),
+        onPeerEnded: () => {
+          this.conn.abort(new Error("client closed the connection"));
+          this.socket.end();
+        },
+        isProtocolError: (err) => err instanceof WebSocketProtocolError,
+        onProtocolError: (err) => this.close((err as WebSocketProtocolError).closeCode, err.message.slice(0, 120)),
+        onIdle: () => void this.close(1001, "idle timeout"),
+        onClosed: () => undefined,
+      },
+      { name: "websocket", logger: opts.logger ?? silentLogger, idleTimeoutMs: opts.idleTimeoutMs ?? 0 },
+    );
+    this.conn.start(head);
+  }
+
+  /** Resolves once the socket has closed. */
+  get done(): Promise<void> {
+    return this.conn.done;
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.conn.signal;
+  }
+
+  private get finished(): boolean {
+    return this.conn.finished;
+  }
+
+  private get socket(): Duplex {
+    return this.conn.socket;
   }
 
   /** Sends one message; resolves false if the connection is already closing or gone. */
   async send(data: Buffer, binary: boolean): Promise<boolean> {
     if (this.finished || this.closeSent) return false;
-    if (!this.socket.write(encodeWsFrame(binary ? Opcode.Binary : Opcode.Text, data))) {
-      await new Promise<void>((r) => this.drainWaiters.push(r));
-    }
+    if (!this.socket.write(encodeWsFrame(binary ? Opcode.Binary : Opcode.Text, data))) await this.conn.waitForDrain();
     return !this.finished;
   }
 
@@ -72,39 +83,12 @@ export class WebSocketConnection {
       payload.writeUInt16BE(code, 0);
       payload.write(reason, 2);
       this.socket.write(encodeWsFrame(Opcode.Close, payload));
-      this.socket.end();
     }
-    const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
-    timer.unref();
-    await this.done;
-    clearTimeout(timer);
+    await this.conn.hangUp();
   }
 
   destroy(): void {
-    this.socket.destroy();
-    this.onClosed();
-  }
-
-  private async readLoop(head: Buffer): Promise<void> {
-    try {
-      if (head.length > 0) await this.handleChunk(head);
-      // destroyOnReturn: false, so that leaving the loop on a protocol error still lets us
-      // write GOAWAY / a close frame before hanging up.
-      for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
-        await this.handleChunk(chunk as Buffer);
-        if (this.finished) return;
-      }
-      this.controller.abort(new Error("client closed the connection"));
-      this.socket.end();
-    } catch (err) {
-      if (err instanceof WebSocketProtocolError) {
-        this.log.warn("websocket: protocol error; closing", { error: err.message });
-        await this.close(err.closeCode, err.message.slice(0, 120));
-      } else if (!this.finished) {
-        this.log.debug("websocket: read failed", { error: (err as Error).message });
-        this.destroy();
-      }
-    }
+    this.conn.destroy();
   }
 
   private async handleChunk(chunk: Buffer): Promise<void> {
@@ -118,7 +102,7 @@ export class WebSocketConnection {
           break;
         case Opcode.Close:
           // Echo the code (RFC 6455 §5.5.1), then hang up.
-          this.controller.abort(new Error("client closed the websocket"));
+          this.conn.abort(new Error("client closed the websocket"));
           if (!this.closeSent) {
             this.closeSent = true;
             this.socket.write(encodeWsFrame(Opcode.Close, frame.payload.subarray(0, 2)));
@@ -154,14 +138,6 @@ export class WebSocketConnection {
     this.inMessage = false;
     if (!binary && !isValidUtf8(data)) throw new WebSocketProtocolError("text message is not valid UTF-8", 1007);
     await this.opts.onMessage({ binary, data });
-  }
-
-  private onClosed(): void {
-    if (this.finished) return;
-    this.finished = true;
-    for (const w of this.drainWaiters.splice(0)) w();
-    if (!this.controller.signal.aborted) this.controller.abort(new Error("connection closed"));
-    this.resolveDone();
   }
 }
 

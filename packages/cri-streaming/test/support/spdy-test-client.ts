@@ -2,15 +2,11 @@
 // frame encoding, and header compression through one long-lived zlib stream (the way Go's
 // spdystream does it) rather than the server's per-block scheme. The real-client check is
 // crictl/critest (client-go), which the lead runs.
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { constants, createDeflate, createInflate, type Deflate, type Inflate } from "node:zlib";
 import { SPDY3_HEADER_DICTIONARY } from "../../src/index.js";
+import { upgrade, type UpgradeResult } from "../../src/testing/index.js";
 
-export interface UpgradeResult {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 export interface ClientStream {
   id: number;
@@ -66,71 +62,6 @@ function dataFrame(id: number, flags: number, data: Buffer): Buffer {
   h.writeUInt32BE(id, 0);
   h.writeUInt32BE(((flags << 24) | data.length) >>> 0, 4);
   return Buffer.concat([h, data]);
-}
-
-/** Sends an HTTP upgrade request and reads the response head; the socket stays open on 101. */
-export async function upgrade(url: string, headers: Record<string, string | string[]>, method = "POST"): Promise<{ socket: Socket; response: UpgradeResult; rest: Buffer }> {
-  const u = new URL(url);
-  const socket = connect(Number(u.port), u.hostname);
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
-  });
-  const lines = [`${method} ${u.pathname}${u.search} HTTP/1.1`, `Host: ${u.host}`];
-  for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
-  socket.write(lines.join("\r\n") + "\r\n\r\n");
-  let buf = Buffer.alloc(0);
-  for (;;) {
-    const chunk = await new Promise<Buffer | null>((resolve) => {
-      const onData = (c: Buffer): void => {
-        cleanup();
-        resolve(c);
-      };
-      const onEnd = (): void => {
-        cleanup();
-        resolve(null);
-      };
-      const cleanup = (): void => {
-        socket.off("data", onData);
-        socket.off("end", onEnd);
-        socket.off("close", onEnd);
-      };
-      socket.on("data", onData);
-      socket.once("end", onEnd);
-      socket.once("close", onEnd);
-    });
-    if (chunk) buf = Buffer.concat([buf, chunk]);
-    const end = buf.indexOf("\r\n\r\n");
-    if (end >= 0 || !chunk) {
-      socket.pause();
-      const headText = buf.subarray(0, end >= 0 ? end : buf.length).toString();
-      const [statusLine = "", ...rest] = headText.split("\r\n");
-      const hdrs: Record<string, string> = {};
-      for (const l of rest) {
-        const i = l.indexOf(":");
-        if (i > 0) hdrs[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-      }
-      let after = end >= 0 ? buf.subarray(end + 4) : Buffer.alloc(0);
-      const status = Number(statusLine.split(" ")[1]);
-      let body = "";
-      if (status !== 101) {
-        const len = Number(hdrs["content-length"] ?? 0);
-        while (after.length < len) {
-          socket.resume();
-          const c = await new Promise<Buffer | null>((r) => {
-            socket.once("data", r);
-            socket.once("close", () => r(null));
-          });
-          socket.pause();
-          if (!c) break;
-          after = Buffer.concat([after, c]);
-        }
-        body = after.toString();
-        after = Buffer.alloc(0);
-      }
-      return { socket, response: { status, headers: hdrs, body }, rest: after };
-    }
-  }
 }
 
 export class SpdyTestClient {

@@ -1,7 +1,7 @@
 // A minimal WebSocket client for tests (RFC 6455 client side: masked frames, reassembly).
 import { createHash, randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import { upgrade, type UpgradeResult } from "./spdy-test-client.js";
+import { upgrade, type UpgradeResult } from "./http-upgrade.js";
 
 export interface WsMessage {
   opcode: number;

@@ -1,13 +1,12 @@
-// containerd.services.snapshots.v1 messages and containerd.types.Mount <-> core's SnapshotInfo,
-// SnapshotUsage and Mount.
-import { snapshotsApi, type types } from "@berth/api";
-import { invalidArgument, type Mount, type SnapshotInfo, type SnapshotKind, type SnapshotUsage } from "@berth/core";
+// containerd.services.snapshots.v1 messages <-> core's SnapshotInfo, SnapshotKind and SnapshotUsage.
+import { snapshotsApi } from "@berth/api";
+import { invalidArgument, type SnapshotInfo, type SnapshotKind, type SnapshotUsage } from "@berth/core";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { dateFromWire } from "./scalars.js";
 
 export type SnapshotInfoOut = MessageInitShape<typeof snapshotsApi.InfoSchema>;
 export type UsageOut = MessageInitShape<typeof snapshotsApi.UsageResponseSchema>;
-export type MountOut = MessageInitShape<typeof types.MountSchema>;
 
 const KIND_TO_WIRE: Readonly<Record<SnapshotKind, snapshotsApi.Kind>> = {
   view: snapshotsApi.Kind.VIEW,
@@ -41,6 +40,17 @@ export function snapshotInfoToWire(info: SnapshotInfo): SnapshotInfoOut {
   };
 }
 
+export function snapshotInfoFromWire(info: snapshotsApi.Info): SnapshotInfo {
+  return {
+    kind: kindFromWire(info.kind),
+    name: info.name,
+    parent: info.parent,
+    labels: { ...info.labels },
+    createdAt: dateFromWire(info.createdAt),
+    updatedAt: dateFromWire(info.updatedAt),
+  };
+}
+
 /** What an Update request may change: the snapshot it names and its labels (kind, parent and times are not updatable). */
 export function snapshotUpdateFromWire(info: snapshotsApi.Info): Pick<SnapshotInfo, "name" | "labels"> {
   return { name: info.name, labels: { ...info.labels } };
@@ -50,15 +60,6 @@ export function usageToWire(usage: SnapshotUsage): UsageOut {
   return { size: BigInt(usage.size), inodes: BigInt(usage.inodes) };
 }
 
-export function mountToWire(mount: Mount): MountOut {
-  return { type: mount.type, source: mount.source, target: mount.target ?? "", options: [...mount.options] };
+export function usageFromWire(usage: { size: bigint; inodes: bigint }): SnapshotUsage {
+  return { size: Number(usage.size), inodes: Number(usage.inodes) };
 }
-
-export const mountsToWire = (mounts: readonly Mount[]): MountOut[] => mounts.map(mountToWire);
-
-export function mountFromWire(mount: types.Mount): Mount {
-  const out = { type: mount.type, source: mount.source, options: [...mount.options] };
-  return mount.target === "" ? out : { ...out, target: mount.target };
-}
-
-export const mountsFromWire = (mounts: readonly types.Mount[]): Mount[] => mounts.map(mountFromWire);
