@@ -10,10 +10,10 @@ import {
 } from "@berth/core";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
-  contentInfoToWire as infoToWire,
-  contentUpdateFromWire as infoUpdateFromWire,
-  ingestStatusToWire as statusToWire,
-  type ContentInfoOut as InfoOut,
+  contentInfoToWire,
+  contentUpdateFromWire,
+  ingestStatusToWire,
+  type ContentInfoOut,
 } from "@berth/wire";
 import { serveWrite } from "./content-write.js";
 import { checkFilters, digestProblem, int64ToNumber, maskPaths, opContext, publishEvent, required, withPrefix } from "./edge.js";
@@ -36,21 +36,21 @@ export function createContentService(metadata: Pick<MetadataStore, "content">, p
       bindService(contentApi.Content, {
         async info(req, ctx) {
           requireDigest(req.digest, `"${req.digest}" failed validation`);
-          return { info: infoToWire(await store.info(opContext(ctx), req.digest)) };
+          return { info: contentInfoToWire(await store.info(opContext(ctx), req.digest)) };
         },
 
         async update(req, ctx) {
           const info = required(req.info, "info");
           requireDigest(info.digest, `"${info.digest}" failed validation`);
-          const updated = await store.update(opContext(ctx), infoUpdateFromWire(info), maskPaths(req.updateMask));
-          return { info: infoToWire(updated) };
+          const updated = await store.update(opContext(ctx), contentUpdateFromWire(info), maskPaths(req.updateMask));
+          return { info: contentInfoToWire(updated) };
         },
 
         async *list(req, ctx) {
           const op = opContext(ctx);
-          let batch: InfoOut[] = [];
+          let batch: ContentInfoOut[] = [];
           for await (const info of store.walk(op, checkFilters(req.filters))) {
-            batch.push(infoToWire(info));
+            batch.push(contentInfoToWire(info));
             if (batch.length >= LIST_BATCH) {
               yield { info: batch };
               batch = [];
@@ -72,7 +72,7 @@ export function createContentService(metadata: Pick<MetadataStore, "content">, p
         async status(req, ctx) {
           const op = opContext(ctx);
           try {
-            return { status: statusToWire(await store.status(op, req.ref)) };
+            return { status: ingestStatusToWire(await store.status(op, req.ref)) };
           } catch (err) {
             throw withPrefix(err, `could not get status for ref "${req.ref}"`);
           }
@@ -81,7 +81,7 @@ export function createContentService(metadata: Pick<MetadataStore, "content">, p
         async listStatuses(req, ctx) {
           const op = opContext(ctx);
           const statuses = await store.listStatuses(op, checkFilters(req.filters));
-          return { statuses: statuses.map(statusToWire) };
+          return { statuses: statuses.map(ingestStatusToWire) };
         },
 
         write: (requests, ctx) => serveWrite(store, publisher, requests, ctx),

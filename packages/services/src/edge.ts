@@ -22,13 +22,7 @@ export function opContext(ctx: CallContext): OpContext {
   return lease ? { namespace, lease, signal: ctx.signal } : { namespace, signal: ctx.signal };
 }
 
-/** An int64 from the wire as a number; InvalidArgument beyond what a number holds exactly. */
-export function int64ToNumber(value: bigint, field: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw invalidArgument(`${field} ${value} is out of range`);
-  }
-  return Number(value);
-}
+export { int64ToNumber } from "@berth/wire";
 
 /** Update-mask paths; an absent mask is an empty list (update everything updatable). */
 export function maskPaths(mask: { paths: string[] } | undefined): string[] {
