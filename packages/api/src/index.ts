@@ -7,6 +7,9 @@ export * as types from "./types.js";
 export * as taskTypes from "./gen/containerd/types/task/task_pb.js";
 export * as runcOptions from "./gen/containerd/types/runc/options/oci_pb.js";
 export * as runtimeOptions from "./gen/containerd/types/runtimeoptions/v1/api_pb.js";
+// What runc shims put in a task Metric's data (io.containerd.cgroups.v1/v2.Metrics).
+export * as cgroupsV1Metrics from "./gen/containerd/cgroups/v1/metrics_pb.js";
+export * as cgroupsV2Metrics from "./gen/containerd/cgroups/v2/metrics_pb.js";
 export * as eventPayloads from "./event-payloads.js";
 export * as transferTypes from "./transfer-types.js";
 

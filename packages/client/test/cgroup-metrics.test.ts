@@ -29,8 +29,9 @@ describe("decodeCgroupMetrics", () => {
     });
   });
 
-  it("reads cgroups v2 pids, cpu and memory, skipping fields it does not know", () => {
-    const cpu = message((w) => w.tag(1, WireType.Varint).uint64(50n).tag(2, WireType.Varint).uint64(30n).tag(3, WireType.Varint).uint64(20n).tag(7, WireType.LengthDelimited).bytes(new Uint8Array([1, 2])));
+  it("reads cgroups v2 pids, cpu and memory, skipping fields it does not use or know", () => {
+    // cpu.psi (7) holds an empty PSIStats.some; field 99 is in no version of the message.
+    const cpu = message((w) => w.tag(1, WireType.Varint).uint64(50n).tag(2, WireType.Varint).uint64(30n).tag(3, WireType.Varint).uint64(20n).tag(7, WireType.LengthDelimited).bytes(new Uint8Array([0x0a, 0x00])).tag(99, WireType.Varint).uint64(1n));
     const memory = message((w) => w.tag(1, WireType.Varint).uint64(7n).tag(32, WireType.Varint).uint64(1234n).tag(33, WireType.Varint).uint64(99999n));
     const value = message((w) => w.tag(2, WireType.LengthDelimited).bytes(cpu).tag(4, WireType.LengthDelimited).bytes(memory).tag(8, WireType.LengthDelimited).bytes(new Uint8Array()));
     expect(decodeCgroupMetrics({ typeUrl: "type.googleapis.com/io.containerd.cgroups.v2.Metrics", value })).toEqual({

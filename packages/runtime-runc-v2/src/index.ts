@@ -13,6 +13,5 @@ export { SHIM_PROCESS_NAME } from "./start/start-shim.js";
 export { decodeShimCgroup } from "./start/start-options.js";
 export { stdioTarget } from "./io/stdio.js";
 export type { Stdio, StdioTarget } from "./io/stdio.js";
-export { encodeMessage } from "./cgroups/metrics-wire.js";
-export { metricsV1Spec, METRICS_V1_TYPE } from "./cgroups/metrics-v1.js";
-export { metricsV2Spec, METRICS_V2_TYPE } from "./cgroups/metrics-v2.js";
+export { cgroupMetrics } from "./cgroups/cgroup-metrics.js";
+export type { ContainerCgroup } from "./cgroups/cgroup-paths.js";

@@ -3,8 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { packAny, runcOptions, shimTaskApi, taskTypes } from "@berth/api";
+import { cgroupsV1Metrics, packAny, runcOptions, shimTaskApi, taskTypes, unpackAny } from "@berth/api";
 import { isFailedPrecondition, isNotFound } from "@berth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createShimHarness, type ShimHarness } from "./helpers/direct-shim.js";
@@ -118,9 +117,7 @@ describe("Berth's shim through its Task API", () => {
 
     const { stats } = await task.stats({ id: "c4" });
     expect(stats?.typeUrl).toBe("io.containerd.cgroups.v1.Metrics");
-    // Metrics.memory (4) → MemoryStat.usage (33) → MemoryEntry.limit (1) is the new limit.
-    const memory = field(stats!.value, 4)!;
-    expect(uintField(field(memory, 33)!, 1)).toBe(BigInt(limit));
+    expect(unpackAny(cgroupsV1Metrics.MetricsSchema, stats!)?.memory?.usage?.limit).toBe(BigInt(limit));
     await task.kill({ id: "c4", signal: 9 });
     await task.wait({ id: "c4" });
     await task.delete({ id: "c4" });
@@ -199,27 +196,3 @@ describe("Berth's shim through its Task API", () => {
     }
   });
 });
-
-/** The bytes of the last occurrence of length-delimited field `number` in a message. */
-function field(bytes: Uint8Array, number: number): Uint8Array | undefined {
-  const reader = new BinaryReader(bytes);
-  let found: Uint8Array | undefined;
-  while (reader.pos < reader.len) {
-    const [n, wireType] = reader.tag();
-    if (n === number && wireType === 2) found = reader.bytes();
-    else reader.skip(wireType);
-  }
-  return found;
-}
-
-/** The value of varint field `number`. */
-function uintField(bytes: Uint8Array, number: number): bigint | undefined {
-  const reader = new BinaryReader(bytes);
-  let found: bigint | undefined;
-  while (reader.pos < reader.len) {
-    const [n, wireType] = reader.tag();
-    if (n === number && wireType === 0) found = BigInt(reader.uint64());
-    else reader.skip(wireType);
-  }
-  return found;
-}

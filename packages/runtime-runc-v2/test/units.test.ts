@@ -1,6 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { packAny, runcOptions, shimTaskApi } from "@berth/api";
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
@@ -8,9 +7,7 @@ import { encodeDeleteResponse } from "../src/delete/delete-response.js";
 import { sha256Hex } from "../src/start/sha256.js";
 import {
   decodeShimCgroup,
-  encodeMessage,
   groupMode,
-  metricsV2Spec,
   parseShimFlags,
   shimFlagArgs,
   shimGroup,
@@ -103,31 +100,5 @@ describe("wire encodings written by hand", () => {
     expect(decoded.exitStatus).toBe(137);
     expect(Number(decoded.exitedAt!.seconds)).toBe(Math.floor(at.getTime() / 1000));
     expect(decoded.exitedAt!.nanos).toBe(678_000_000);
-  });
-
-  it("cgroup metrics: nested messages, repeated fields, uint64 beyond 2^53, zeros left out", () => {
-    const bytes = encodeMessage(metricsV2Spec, {
-      pids: { current: 3n, limit: 0n },
-      memory: { usage: 0xffff_ffff_ffff_fff0n, anon: 1n },
-      io: { usage: [{ major: 8n, minor: 0n, rbytes: 10n }, { major: 8n, minor: 16n, wbytes: 20n }] },
-      hugetlb: [{ pagesize: "2MB", current: 1n }],
-    });
-    const fields = (b: Uint8Array) => {
-      const r = new BinaryReader(b);
-      const out: [number, unknown][] = [];
-      while (r.pos < r.len) {
-        const [n, t] = r.tag();
-        out.push([n, t === 0 ? BigInt(r.uint64()) : r.bytes()]);
-      }
-      return out;
-    };
-    const top = fields(bytes);
-    expect(top.map(([n]) => n)).toEqual([1, 4, 6, 7]);
-    expect(fields(top[0]![1] as Uint8Array)).toEqual([[1, 3n]]);
-    expect(fields(top[1]![1] as Uint8Array)).toEqual([[1, 1n], [32, 0xffff_ffff_ffff_fff0n]]);
-    const io = fields(top[2]![1] as Uint8Array);
-    expect(io.map(([n]) => n)).toEqual([1, 1]);
-    expect(fields(io[1]![1] as Uint8Array)).toEqual([[1, 8n], [2, 16n], [4, 20n]]);
-    expect(new TextDecoder().decode(fields(top[3]![1] as Uint8Array).find(([n]) => n === 3)![1] as Uint8Array)).toBe("2MB");
   });
 });

@@ -1,28 +1,35 @@
 import { join } from "node:path";
+import { cgroupsV2Metrics as v2 } from "@berth/api";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { matchingNames, readKeyValues, readText, readUint } from "./cgroup-files.js";
-import { sequentialUint64, type MessageSpec, type WireMessage } from "./metrics-wire.js";
+import { pickCounters, type CounterKey } from "./stat-counters.js";
 
-/** io.containerd.cgroups.v2.Metrics (containerd/cgroups v2/stats/metrics.proto). */
-export const METRICS_V2_TYPE = "io.containerd.cgroups.v2.Metrics";
+type IOEntryInit = MessageInitShape<typeof v2.IOEntrySchema>;
 
-const MEMORY_STAT_KEYS = [
-  "anon", "file", "kernel_stack", "slab", "sock", "shmem", "file_mapped", "file_dirty", "file_writeback", "anon_thp",
-  "inactive_anon", "active_anon", "inactive_file", "active_file", "unevictable", "slab_reclaimable", "slab_unreclaimable",
-  "pgfault", "pgmajfault", "workingset_refault", "workingset_activate", "workingset_nodereclaim", "pgrefill", "pgscan",
-  "pgsteal", "pgactivate", "pgdeactivate", "pglazyfree", "pglazyfreed", "thp_fault_alloc", "thp_collapse_alloc",
-] as const;
-
-export const metricsV2Spec: MessageSpec = {
-  pids: [1, sequentialUint64(["current", "limit"])],
-  cpu: [2, sequentialUint64(["usage_usec", "user_usec", "system_usec", "nr_periods", "nr_throttled", "throttled_usec"])],
-  memory: [4, sequentialUint64([...MEMORY_STAT_KEYS, "usage", "usage_limit", "swap_usage", "swap_limit"])],
-  io: [6, { usage: [1, { repeated: sequentialUint64(["major", "minor", "rbytes", "wbytes", "rios", "wios"]) }] }],
-  hugetlb: [7, { repeated: { current: [1, "uint64"], max: [2, "uint64"], pagesize: [3, "string"] } }],
-  memoryEvents: [8, sequentialUint64(["low", "high", "max", "oom", "oom_kill"])],
+// Kernel file key → message field, for the counters Berth's shim reports.
+const CPU_COUNTERS: Record<string, CounterKey<v2.CPUStat>> = {
+  usage_usec: "usageUsec", user_usec: "userUsec", system_usec: "systemUsec",
+  nr_periods: "nrPeriods", nr_throttled: "nrThrottled", throttled_usec: "throttledUsec",
 };
+const MEMORY_COUNTERS: Record<string, CounterKey<v2.MemoryStat>> = {
+  anon: "anon", file: "file", kernel_stack: "kernelStack", slab: "slab", sock: "sock", shmem: "shmem",
+  file_mapped: "fileMapped", file_dirty: "fileDirty", file_writeback: "fileWriteback", anon_thp: "anonThp",
+  inactive_anon: "inactiveAnon", active_anon: "activeAnon", inactive_file: "inactiveFile", active_file: "activeFile",
+  unevictable: "unevictable", slab_reclaimable: "slabReclaimable", slab_unreclaimable: "slabUnreclaimable",
+  pgfault: "pgfault", pgmajfault: "pgmajfault", workingset_refault: "workingsetRefault",
+  workingset_activate: "workingsetActivate", workingset_nodereclaim: "workingsetNodereclaim", pgrefill: "pgrefill",
+  pgscan: "pgscan", pgsteal: "pgsteal", pgactivate: "pgactivate", pgdeactivate: "pgdeactivate",
+  pglazyfree: "pglazyfree", pglazyfreed: "pglazyfreed", thp_fault_alloc: "thpFaultAlloc", thp_collapse_alloc: "thpCollapseAlloc",
+};
+const MEMORY_EVENT_COUNTERS: Record<string, CounterKey<v2.MemoryEvents>> = {
+  low: "low", high: "high", max: "max", oom: "oom", oom_kill: "oomKill",
+};
+const IO_COUNTERS: Record<string, CounterKey<v2.IOEntry>> = { rbytes: "rbytes", wbytes: "wbytes", rios: "rios", wios: "wios" };
 
-/** Reads a v2 cgroup's statistics into the shape of io.containerd.cgroups.v2.Metrics. */
-export async function readMetricsV2(dir: string): Promise<WireMessage> {
+const NO_LIMIT = 0xffff_ffff_ffff_ffffn;
+
+/** Reads a unified cgroup's statistics as io.containerd.cgroups.v2.Metrics. */
+export async function readMetricsV2(dir: string): Promise<MessageInitShape<typeof v2.MetricsSchema>> {
   const [cpu, memoryStat, events] = await Promise.all([
     readKeyValues(join(dir, "cpu.stat")),
     readKeyValues(join(dir, "memory.stat")),
@@ -30,39 +37,40 @@ export async function readMetricsV2(dir: string): Promise<WireMessage> {
   ]);
   const pidsLimit = await readUint(join(dir, "pids.max"));
   return {
-    pids: { current: await readUint(join(dir, "pids.current")), limit: pidsLimit === 0xffff_ffff_ffff_ffffn ? 0n : pidsLimit },
-    cpu: Object.fromEntries(cpu),
+    // "max" means no limit, which containerd reports as 0.
+    pids: { current: await readUint(join(dir, "pids.current")), limit: pidsLimit === NO_LIMIT ? 0n : pidsLimit },
+    cpu: pickCounters(cpu, CPU_COUNTERS),
     memory: {
-      ...Object.fromEntries(memoryStat),
+      ...pickCounters(memoryStat, MEMORY_COUNTERS),
       usage: await readUint(join(dir, "memory.current")),
-      usage_limit: await readUint(join(dir, "memory.max")),
-      swap_usage: await readUint(join(dir, "memory.swap.current")),
-      swap_limit: await readUint(join(dir, "memory.swap.max")),
+      usageLimit: await readUint(join(dir, "memory.max")),
+      swapUsage: await readUint(join(dir, "memory.swap.current")),
+      swapLimit: await readUint(join(dir, "memory.swap.max")),
     },
     io: { usage: await readIoStat(join(dir, "io.stat")) },
     hugetlb: await readHugetlb(dir),
-    memoryEvents: Object.fromEntries(events),
+    memoryEvents: pickCounters(events, MEMORY_EVENT_COUNTERS),
   };
 }
 
 // "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0"
-async function readIoStat(path: string): Promise<WireMessage[]> {
-  const out: WireMessage[] = [];
+async function readIoStat(path: string): Promise<IOEntryInit[]> {
+  const out: IOEntryInit[] = [];
   for (const line of (await readText(path))?.split("\n") ?? []) {
     const [device, ...pairs] = line.trim().split(/\s+/);
     const match = device === undefined ? null : /^(\d+):(\d+)$/.exec(device);
     if (!match) continue;
-    const values: Record<string, bigint> = {};
+    const values = new Map<string, bigint>();
     for (const pair of pairs) {
       const [key, value] = pair.split("=");
-      if (key !== undefined && value !== undefined && /^\d+$/.test(value)) values[key] = BigInt(value);
+      if (key !== undefined && value !== undefined && /^\d+$/.test(value)) values.set(key, BigInt(value));
     }
-    out.push({ major: BigInt(match[1]!), minor: BigInt(match[2]!), ...values });
+    out.push({ major: BigInt(match[1]!), minor: BigInt(match[2]!), ...pickCounters(values, IO_COUNTERS) });
   }
   return out;
 }
 
-async function readHugetlb(dir: string): Promise<WireMessage[]> {
+async function readHugetlb(dir: string): Promise<MessageInitShape<typeof v2.HugeTlbStatSchema>[]> {
   const sizes = await matchingNames(dir, /^hugetlb\.(.+)\.current$/);
   return Promise.all(
     sizes.map(async (size) => ({
