@@ -122,6 +122,8 @@ describe("CRI containers", () => {
   it("stops a container that ignores SIGTERM with SIGKILL after the timeout; stop is idempotent", async () => {
     const pod = await runPod();
     const c = await createAndStart(pod, { command: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"] });
+    // Stop only once the trap is set: a SIGTERM before it would end the shell with 143.
+    await eventually("the trap is set", async () => (await readFile(c.logPath, "utf8").catch(() => "")).includes("ready"));
     await d.runtime.stopContainer({ containerId: c.containerId, timeout: 1n });
     const st = await status(c.containerId);
     expect(st.state).toBe(criApi.ContainerState.CONTAINER_EXITED);
