@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { installExitHandlers, onCleanup, runCleanup } from "./lib/cleanup.mjs";
 import { RuncFloor, FLOOR_CGROUP } from "./lib/containers.mjs";
+import { CRI_CGROUP_PARENT, criAfterStop, criBeforeStop } from "./lib/cri.mjs";
 import { reapRuncRoot, reapShims, startBerthd, startContainerd } from "./lib/daemons.mjs";
 import { ensureBerthBuilt, ensurePackages, machineInfo, requireRoot, startFixtures } from "./lib/env.mjs";
 import { errorText } from "./lib/errors.mjs";
@@ -28,9 +29,10 @@ import memory from "./workloads/memory.mjs";
 import ingest from "./workloads/ingest.mjs";
 import snapshots from "./workloads/snapshots.mjs";
 import gc from "./workloads/gc.mjs";
+import criPods from "./workloads/cri-pods.mjs";
 
 /** In this order: the cold pull comes before anything else pulls (containerd shares blobs across namespaces). */
-export const WORKLOADS = [version, berthVersion, idleRss, pull, apply, runRm, start20, memory, ingest, snapshots, gc];
+export const WORKLOADS = [version, berthVersion, idleRss, pull, apply, runRm, start20, memory, ingest, snapshots, gc, criPods];
 
 /** Namespaces the workloads use: their cgroups (/NS/ID under each hierarchy) are removed at the end. */
 const NAMESPACES = ["berth-bench", "berth-bench-pull", "berth-bench-apply", "berth-bench-ingest", "berth-bench-snapshots", "berth-bench-gc"];
@@ -96,7 +98,7 @@ async function main() {
     if (!shimDirExisted) tryRmdir("/run/containerd/s");
     if (!runContainerdExisted) removeEmptyDirs("/run/containerd");
     // Per-namespace cgroup parents, and the floor's.
-    for (const name of [...NAMESPACES, FLOOR_CGROUP]) {
+    for (const name of [...NAMESPACES, FLOOR_CGROUP, CRI_CGROUP_PARENT]) {
       for (const dir of cgroupDirs(name)) {
         for (const pid of cgroupPids(dir)) {
           try {
@@ -121,15 +123,21 @@ async function main() {
     daemons: [],
     /** A unique, short container/snapshot/lease ID. */
     uniq: (prefix) => `${prefix}-${process.pid.toString(36)}-${(uniqCounter++).toString(36)}`,
-    /** Starts a daemon of `kind` under `dir`; its stop (and a sweep of its shims and mounts) is registered for clean-up. */
-    launch: async (kind, dir) => {
-      const daemon = kind === "containerd" ? await startContainerd(ctx, dir) : await startBerthd(ctx, dir);
+    /**
+     * Starts a daemon of `kind` under `dir`; its stop (and a sweep of its shims and mounts) is
+     * registered for clean-up. `opts.cri`: the CRI mode (lib/cri.mjs), only for CRI workloads.
+     */
+    launch: async (kind, dir, opts = {}) => {
+      const daemon = kind === "containerd" ? await startContainerd(ctx, dir, opts) : await startBerthd(ctx, dir, opts);
       daemon.release = onCleanup(`stop ${kind} in ${dir}`, async () => {
+        // Pods go through the CRI first, while the daemon runs, so CNI gives back IPs and netns.
+        if (daemon.cri) await criBeforeStop(daemon, log);
         await reapRuncRoot(ctx, daemon.runcRoot);
         await daemon.stop();
         const killed = reapShims(daemon.address);
         if (killed) log(`clean-up: killed ${killed} leftover shim(s) of ${daemon.address}`);
         await unmountAll(dir);
+        if (daemon.cri) await criAfterStop(daemon, log);
       });
       return daemon;
     },

@@ -1,8 +1,10 @@
 // The two daemons under test, each with a private root, state and socket: Debian's containerd
-// (own config, CRI off) and berthd from this checkout. Both are driven through the same ctr.
+// (own config, CRI off unless asked for) and berthd from this checkout. Both are driven through
+// the same ctr; in CRI mode both get the same CRI section (lib/cri.mjs).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { criConfigSection, writeCriFiles } from "./cri.mjs";
 import { NotAvailable, rethrowUnimplemented } from "./errors.mjs";
 import { run, runOk, sleep, startProcess } from "./proc.mjs";
 import { shimsOf } from "./sys.mjs";
@@ -26,13 +28,28 @@ async function clientLib() {
  * @property {string} fifoDir  private directory for ctr's stdio FIFOs
  */
 
-/** Starts containerd with a private config under `dir`. */
-export async function startContainerd(ctx, dir) {
+/**
+ * The CRI files for a daemon under `dir` when `opts.cri` asks for them: its config section and
+ * its network (whose bridge the caller deletes after the daemon stops).
+ */
+async function criMode(ctx, dir, kind, state, opts) {
+  if (!opts.cri) return undefined;
+  const files = await writeCriFiles(ctx, dir, kind);
+  // netns: every pod netns the harness saw, for the clean-up to check (lib/cri.mjs).
+  return { ...files, section: criConfigSection({ ...files, runcRoot: runcRootOf(state) }), netns: new Set() };
+}
+
+/** Where containers started against a daemon keep their runc state (ctr --runc-root, the CRI's runc option Root). */
+const runcRootOf = (state) => join(state, "bench-runc");
+
+/** Starts containerd with a private config under `dir`; `opts.cri` enables its CRI plugin (lib/cri.mjs). */
+export async function startContainerd(ctx, dir, opts = {}) {
   mkdirSync(dir, { recursive: true });
   const root = join(dir, "root");
   const state = join(dir, "state");
   const address = join(dir, "containerd.sock");
   const config = join(dir, "config.toml");
+  const cri = await criMode(ctx, dir, "containerd", state, opts);
   const q = JSON.stringify;
   writeFileSync(
     config,
@@ -41,7 +58,7 @@ export async function startContainerd(ctx, dir) {
       "version = 2",
       `root = ${q(root)}`,
       `state = ${q(state)}`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      ...(cri ? [] : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
       "",
       "[grpc]",
       `  address = ${q(address)}`,
@@ -59,24 +76,36 @@ export async function startContainerd(ctx, dir) {
       '[plugins."io.containerd.internal.v1.opt"]',
       `  path = ${q(join(dir, "opt"))}`,
       "",
+      ...(cri ? [cri.section] : []),
     ].join("\n"),
   );
   const proc = startProcess(ctx.bin.containerd, ["--config", config], { logFile: join(dir, "containerd.log") });
-  return finishStart(ctx, { kind: "containerd", dir, root, state, address, proc, log: join(dir, "containerd.log") });
+  return finishStart(ctx, { kind: "containerd", dir, root, state, address, proc, log: join(dir, "containerd.log"), cri });
 }
 
-/** Starts berthd from this checkout with a private root, state and socket under `dir`. */
-export async function startBerthd(ctx, dir) {
+/**
+ * Starts berthd from this checkout with a private root, state and socket under `dir`; with
+ * `opts.cri`, a config file holds the same CRI section containerd gets (without, no config file).
+ */
+export async function startBerthd(ctx, dir, opts = {}) {
   mkdirSync(dir, { recursive: true });
   const root = join(dir, "root");
   const state = join(dir, "state");
   const address = join(dir, "berthd.sock");
   const log = join(dir, "berthd.log");
-  const proc = startProcess(ctx.bin.berthd, ["--root", root, "--state", state, "--address", address, "--log-level", "warn"], {
+  const cri = await criMode(ctx, dir, "berth", state, opts);
+  const configArgs = [];
+  if (cri) {
+    const config = join(dir, "config.toml");
+    writeFileSync(config, ["# Written by bench/lib/daemons.mjs (CRI mode).", "version = 2", "", cri.section].join("\n"));
+    configArgs.push("--config", config);
+  }
+  const args = [...configArgs, "--root", root, "--state", state, "--address", address, "--log-level", "warn"];
+  const proc = startProcess(ctx.bin.berthd, args, {
     logFile: log,
     cwd: ctx.repo, // berthd also loads plugin packages installed beside its working directory
   });
-  return finishStart(ctx, { kind: "berth", dir, root, state, address, proc, log });
+  return finishStart(ctx, { kind: "berth", dir, root, state, address, proc, log, cri });
 }
 
 async function finishStart(ctx, d) {
@@ -85,7 +114,7 @@ async function finishStart(ctx, d) {
   const daemon = {
     ...d,
     pid: d.proc.pid,
-    runcRoot: join(d.state, "bench-runc"),
+    runcRoot: runcRootOf(d.state),
     fifoDir: join(d.state, "bench-fifo"),
     /** ctr against this daemon in namespace `ns`; resolves with the result, never throws on exit codes. */
     ctr: (ns, args, opts) => run(ctx.bin.ctr, ["-a", d.address, "-n", ns, ...args], opts),

@@ -33,14 +33,7 @@ export async function ensurePackages(log) {
   const missing = new Set();
   for (const [cmd, pkg] of Object.entries(COMMANDS)) if (!(await which(cmd))) missing.add(pkg);
   if (!(await isStaticBusybox())) missing.add("busybox-static");
-  if (missing.size > 0) {
-    const pkgs = [...missing];
-    if (!(await which("apt-get"))) throw new Error(`missing ${pkgs.join(", ")} and no apt-get to install them`);
-    log(`installing Debian packages: ${pkgs.join(" ")}`);
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    await runOk("apt-get", ["update", "-qq"], { env, stdout: "ignore" });
-    await runOk("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...pkgs], { env, stdout: "ignore" });
-  }
+  await installPackages([...missing], log);
   const bin = {};
   for (const cmd of Object.keys(COMMANDS)) {
     bin[cmd] = await which(cmd);
@@ -48,6 +41,16 @@ export async function ensurePackages(log) {
   }
   if (!(await isStaticBusybox())) throw new Error(`${BUSYBOX} is not a static busybox (apt-get install busybox-static)`);
   return bin;
+}
+
+/** apt-get install of `pkgs` (after one apt-get update); nothing when the list is empty. */
+export async function installPackages(pkgs, log) {
+  if (pkgs.length === 0) return;
+  if (!(await which("apt-get"))) throw new Error(`missing ${pkgs.join(", ")} and no apt-get to install them`);
+  log(`installing Debian packages: ${pkgs.join(" ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  await runOk("apt-get", ["update", "-qq"], { env, stdout: "ignore" });
+  await runOk("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...pkgs], { env, stdout: "ignore" });
 }
 
 async function isStaticBusybox() {
@@ -66,7 +69,9 @@ export async function ensureBerthBuilt(repo, log) {
     "packages/cli/dist/bin/berth.js",
     "packages/client/dist/index.js",
     "packages/api/dist/index.js",
+    "packages/testing/dist/index.js",
     "bench/node_modules/@berth/client",
+    "bench/node_modules/@berth/testing",
   ];
   const absent = () => need.filter((p) => !existsSync(join(repo, p)));
   if (absent().some((p) => p.includes("node_modules"))) {
@@ -118,6 +123,7 @@ export async function startFixtures(repo, log) {
   const blob = (layout, digest) => join(images, layout, "blobs/sha256", digest.replace(/^sha256:/, ""));
   const tinyConfig = JSON.parse(readFileSync(blob("tiny", summary.tiny.config), "utf8"));
   return {
+    shared,
     images,
     registry: host,
     tiny: `${host}/tiny:latest`,

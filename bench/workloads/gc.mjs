@@ -58,7 +58,7 @@ export default {
     "answering, which must remove every blob's metadata and file. The harness checks the store holds 10 000 blobs before and " +
     "none after. While the delete runs, a second client creates leases back to back (Leases.Create, a metadata write): " +
     "the longest of those calls is the pause the collection imposes on writers (containerd blocks writers while it marks " +
-    "and sweeps; Berth while it sweeps). A daemon without an io.containerd.gc.v1 plugin (introspection) is n/a. The floor " +
+    "and sweeps; Berth only for one marking slice or one bounded sweep transaction at a time, a few milliseconds each). A daemon without an io.containerd.gc.v1 plugin (introspection) is n/a. The floor " +
     "is `rm -rf` of a directory holding the same number of equally small files, and the longest small write + fsync to " +
     "the same disk meanwhile.",
   metrics: [
