@@ -28,7 +28,7 @@ export async function createCopySnapshotter(root: string): Promise<Snapshotter> 
     try {
       if (parentId === undefined) await mkdir(temp, { mode: 0o755 });
       else await run("cp", ["-a", "--reflink=auto", dirOf(parentId), temp]);
-      const chain = storage.write((tx) => {
+      const chain = await storage.write((tx) => {
         const created = tx.create(kind, key, parent, opts);
         placeNewSnapshot(temp, dirOf(created.id));
         return created;
@@ -56,7 +56,7 @@ export async function createCopySnapshotter(root: string): Promise<Snapshotter> 
 
   return {
     stat: async (_ctx, key) => toInfo(storage.read((tx) => tx.get(key))),
-    update: async (_ctx, info, fieldpaths) => toInfo(storage.write((tx) => tx.update(info, fieldpaths))),
+    update: async (_ctx, info, fieldpaths) => toInfo(await storage.write((tx) => tx.update(info, fieldpaths))),
     usage: async (_ctx, key) => {
       const s = storage.read((tx) => tx.get(key));
       return s.kind === "committed" ? s.usage : layerUsage(s.id, s.parent);
@@ -70,10 +70,10 @@ export async function createCopySnapshotter(root: string): Promise<Snapshotter> 
     commit: async (_ctx, name, key, opts) => {
       const active = storage.read((tx) => tx.checkCommit(key, name, opts));
       const usage = await layerUsage(active.id, active.parent);
-      storage.write((tx) => tx.commit(key, name, usage, opts));
+      await storage.write((tx) => tx.commit(key, name, usage, opts));
     },
     remove: async (_ctx, key) => {
-      const removed = storage.write((tx) => tx.remove(key));
+      const removed = await storage.write((tx) => tx.remove(key));
       await rm(dirOf(removed.id), { recursive: true, force: true });
     },
     walk,

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthApi, namespacesApi } from "@berth/api";
-import { BerthError, GcPlugin, GrpcPlugin, bindService, definePlugin, requireNamespace, type ErrorClass, type GcMetrics } from "@berth/core";
+import { BerthError, GcPlugin, classOf, GrpcPlugin, bindService, definePlugin, requireNamespace, type ErrorClass, type GcMetrics } from "@berth/core";
 import { createClient } from "@berth/client";
 import { startTestDaemon, type TestDaemon } from "./helpers.js";
 
@@ -16,7 +16,11 @@ const CLASSES: ErrorClass[] = [
 // What a client sees: containerd sends Conflict and NotModified as FailedPrecondition.
 const expectedOnWire = (c: ErrorClass): ErrorClass => (c === "Conflict" || c === "NotModified" ? "FailedPrecondition" : c);
 
-// A stand-in service: Get throws the error class named in the request, or echoes the namespace.
+// Signals of the probe's calls, by request name, as handlers saw them.
+const signals = new Map<string, AbortSignal>();
+
+// A stand-in service: Get throws the error class named in the request, or echoes the namespace;
+// "wait-*" waits for its signal to abort.
 const probe = definePlugin({
   type: GrpcPlugin,
   id: "probe",
@@ -24,6 +28,11 @@ const probe = definePlugin({
     bindings: [
       bindService(namespacesApi.Namespaces, {
         async get(req, ctx) {
+          signals.set(req.name, ctx.signal);
+          if (req.name.startsWith("wait-")) {
+            await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+            throw ctx.signal.reason;
+          }
           if (req.name.startsWith("throw-")) throw new BerthError(req.name.slice(6) as ErrorClass, `thrown as ${req.name.slice(6)}`);
           if (req.name === "bug") throw new TypeError("undefined is not a function");
           return { namespace: { name: requireNamespace(ctx), labels: {} } };
@@ -74,6 +83,24 @@ describe("gRPC server", () => {
     const err = (await namespaces().get({ name: "bug" }).catch((e: unknown) => e)) as BerthError;
     expect(err.errClass).toBe("Unknown");
     expect((await namespaces().get({ name: "ok" })).namespace?.name).toBe("default");
+  });
+
+  it("a call the client cancels aborts its handler's signal with Canceled", async () => {
+    const controller = new AbortController();
+    const call = namespaces().get({ name: "wait-cancel" }, { signal: controller.signal }).catch((e: unknown) => e);
+    while (!signals.has("wait-cancel")) await namespaces().get({ name: "ok" });
+    controller.abort();
+    await call;
+    const signal = signals.get("wait-cancel")!;
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    expect(classOf(signal.reason)).toBe("Canceled");
+  });
+
+  it("an answered call's signal stays unaborted once its stream closes", async () => {
+    await namespaces().get({ name: "answered" });
+    // Later round trips: by then the answered call's stream has closed on the server.
+    for (let i = 0; i < 3; i++) await namespaces().get({ name: "ok" });
+    expect(signals.get("answered")?.aborted).toBe(false);
   });
 
   it("passes the containerd-namespace header to handlers", async () => {

@@ -60,7 +60,7 @@ class Btrfs implements BtrfsSnapshotter {
   readonly #storage: SnapshotStorage;
   readonly #mount: MountInfo;
   readonly #log: Logger;
-  /** Subvolumes being built, which cleanup must not take for orphans. */
+  /** Subvolumes being built, and ones renamed into place whose metadata has not committed yet: cleanup must not take them for orphans. */
   readonly #building = new Set<string>();
   #closing: Promise<void> | undefined;
 
@@ -84,7 +84,7 @@ class Btrfs implements BtrfsSnapshotter {
   }
 
   async update(_ctx: OpContext, info: Pick<SnapshotInfo, "name" | "labels">, fieldpaths: readonly string[]): Promise<SnapshotInfo> {
-    return toInfo(this.#storage.write((tx) => tx.update(info, fieldpaths)));
+    return toInfo(await this.#storage.write((tx) => tx.update(info, fieldpaths)));
   }
 
   async usage(ctx: OpContext, key: string): Promise<SnapshotUsage> {
@@ -116,12 +116,12 @@ class Btrfs implements BtrfsSnapshotter {
     });
     const usage = await this.#activeUsage(active.id, parentId, ctx.signal);
     const source = this.#layout.subvolume("active", active.id);
-    await this.#withTemp(async (temp) => {
+    await this.#withTemp(async (temp, place) => {
       await snapshotSubvolume(source, temp, true);
-      this.#storage.write((tx) => {
+      await this.#storage.write((tx) => {
         if (tx.get(key).id !== active.id) throw aborted(`snapshot ${JSON.stringify(key)} was replaced during commit`);
         tx.commit(key, name, usage, opts);
-        placeNewSnapshot(temp, this.#layout.subvolume("committed", active.id));
+        place(this.#layout.subvolume("committed", active.id));
       });
     });
     // The writable subvolume is no longer anyone's; a crash before this leaves it to cleanup.
@@ -130,7 +130,7 @@ class Btrfs implements BtrfsSnapshotter {
 
   async remove(_ctx: OpContext, key: string): Promise<void> {
     // Metadata first: a crash from here on leaves only a subvolume no snapshot names, for cleanup.
-    const removed = this.#storage.write((tx) => tx.remove(key));
+    const removed = await this.#storage.write((tx) => tx.remove(key));
     const doomed = this.#layout.removal(removed.id);
     try {
       await rename(this.#layout.subvolume(removed.kind, removed.id), doomed);
@@ -169,7 +169,7 @@ class Btrfs implements BtrfsSnapshotter {
     ctx.signal?.throwIfAborted();
     // Checked first so a refused call costs no subvolume; the transaction checks again.
     const [parentId] = this.#storage.read((tx) => tx.checkCreate(key, parent, opts));
-    const chain = await this.#withTemp(async (temp) => {
+    const chain = await this.#withTemp(async (temp, place) => {
       if (parentId === undefined) {
         await createSubvolume(temp);
         if (kind === "view") await setReadOnly(temp);
@@ -178,24 +178,37 @@ class Btrfs implements BtrfsSnapshotter {
       }
       return this.#storage.write((tx) => {
         const created = tx.create(kind, key, parent, opts);
-        placeNewSnapshot(temp, this.#layout.subvolume(kind, created.id));
+        place(this.#layout.subvolume(kind, created.id));
         return created;
       });
     });
     return this.#mounts(chain);
   }
 
-  /** Runs `fn` with a fresh temporary path in the snapshots directory, deleting whatever is left there on failure. */
-  async #withTemp<T>(fn: (temp: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with a fresh temporary path in the snapshots directory, deleting whatever is left
+   * there on failure. `place` renames it to its final path inside a write transaction; cleanup
+   * leaves that path alone until `fn` is done, since readers see the metadata naming it only
+   * once the write has committed.
+   */
+  async #withTemp<T>(fn: (temp: string, place: (target: string) => void) => Promise<T>): Promise<T> {
     const temp = this.#layout.entry(`${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+    const building = [temp];
     this.#building.add(temp);
+    const place = (target: string) => {
+      building.push(target);
+      this.#building.add(target);
+      placeNewSnapshot(temp, target);
+    };
     try {
-      return await fn(temp);
+      return await fn(temp, place);
     } catch (err) {
+      // A commit that failed after the rename leaves the subvolume under an id with no
+      // metadata: cleanup deletes it, and a create handed that id again moves it aside.
       await this.#deleteEntry(temp);
       throw err;
     } finally {
-      this.#building.delete(temp);
+      for (const path of building) this.#building.delete(path);
     }
   }
 

@@ -121,7 +121,7 @@ describe("btrfs snapshotter", () => {
     await commit(h, "base", "", { f: "x" });
     await h.snapshotter.close();
     const storage = await openSnapshotStorage(join(h.snapshotter.root, "metadata.lmdb"));
-    storage.write((tx) => tx.remove("base"));
+    await storage.write((tx) => tx.remove("base"));
     await storage.close();
     const reopened = await createBtrfsSnapshotter(h.snapshotter.root);
     try {

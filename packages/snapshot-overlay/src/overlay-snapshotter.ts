@@ -61,7 +61,10 @@ class Overlay implements OverlaySnapshotter {
   readonly #storage: SnapshotStorage;
   readonly #opts: OverlaySnapshotterOptions;
   readonly #log: Logger;
-  /** Directories being built, which cleanup must not take for orphans. */
+  /**
+   * Directories being built, which cleanup must not take for orphans: a temporary one, and
+   * from its rename until the metadata naming it has committed, the snapshot's own.
+   */
   readonly #building = new Set<string>();
   /** Deletions running in the background (without syncRemove). */
   readonly #deleting = new Set<Promise<void>>();
@@ -83,7 +86,7 @@ class Overlay implements OverlaySnapshotter {
   }
 
   async update(_ctx: OpContext, info: Pick<SnapshotInfo, "name" | "labels">, fieldpaths: readonly string[]): Promise<SnapshotInfo> {
-    return this.#present(this.#storage.write((tx) => tx.update(info, fieldpaths)));
+    return this.#present(await this.#storage.write((tx) => tx.update(info, fieldpaths)));
   }
 
   async usage(ctx: OpContext, key: string): Promise<SnapshotUsage> {
@@ -110,7 +113,7 @@ class Overlay implements OverlaySnapshotter {
     const active = this.#storage.read((tx) => tx.checkCommit(key, name, opts));
     // Measured before the transaction: a walk cannot run inside one.
     const usage = await diskUsage(this.#layout.upper(active.id), ctx.signal);
-    this.#storage.write((tx) => {
+    await this.#storage.write((tx) => {
       if (tx.get(key).id !== active.id) throw aborted(`snapshot ${JSON.stringify(key)} was replaced during commit`);
       tx.commit(key, name, usage, opts);
     });
@@ -119,7 +122,7 @@ class Overlay implements OverlaySnapshotter {
   async remove(_ctx: OpContext, key: string): Promise<void> {
     // Metadata first: once it commits, the snapshot is gone for every caller, and a crash from
     // here on leaves only a directory with no metadata, which cleanup deletes.
-    const removed = this.#storage.write((tx) => tx.remove(key));
+    const removed = await this.#storage.write((tx) => tx.remove(key));
     const doomed = this.#layout.removal(removed.id);
     try {
       await rename(this.#layout.dir(removed.id), doomed);
@@ -165,21 +168,27 @@ class Overlay implements OverlaySnapshotter {
     const [parentId] = this.#storage.read((tx) => tx.checkCreate(key, parent, opts));
     const temp = await mkdtemp(join(this.#layout.snapshots, TEMP_PREFIX));
     this.#building.add(temp);
+    let placed: string | undefined;
     try {
       await mkdir(join(temp, "fs"), { mode: 0o755 });
       if (kind === "active") await mkdir(join(temp, "work"), { mode: 0o711 });
       if (parentId !== undefined) await this.#inheritOwner(join(temp, "fs"), parentId);
-      const chain = this.#storage.write((tx) => {
+      const chain = await this.#storage.write((tx) => {
         const created = tx.create(kind, key, parent, opts);
-        placeNewSnapshot(temp, this.#layout.dir(created.id));
+        placed = this.#layout.dir(created.id);
+        this.#building.add(placed);
+        placeNewSnapshot(temp, placed);
         return created;
       });
       return overlayMounts(this.#layout, chain, this.#overlayOptions());
     } catch (err) {
+      // A commit that failed after the rename leaves the directory under an id with no
+      // metadata: cleanup deletes it, and a create handed that id again moves it aside.
       await rm(temp, { recursive: true, force: true });
       throw err;
     } finally {
       this.#building.delete(temp);
+      if (placed !== undefined) this.#building.delete(placed);
     }
   }
 

@@ -132,6 +132,18 @@ describe("overlay remove and cleanup", () => {
     expect(await readdir(snapshotsDir(h))).toEqual([]);
   });
 
+  it("cleanup running during creates leaves every created snapshot's directory", async () => {
+    const h = await overlayHarness();
+    // Each create renames its directory into place before its metadata commits; cleanups
+    // running all the while must not take such a directory for an orphan.
+    const creates = Array.from({ length: 8 }, (_, i) => h.snapshotter.prepare(ctx, `k${i}`, ""));
+    let done = false;
+    const created = Promise.all(creates).finally(() => (done = true));
+    while (!done) await h.snapshotter.cleanup(ctx);
+    await created;
+    expect((await readdir(snapshotsDir(h))).sort()).toEqual(["1", "2", "3", "4", "5", "6", "7", "8"]);
+  });
+
   it("removes what crashes leave: unfinished creates, removals and directories without metadata", async () => {
     const h = await overlayHarness();
     await commit(h, "base", "", { f: "x" });
@@ -154,7 +166,7 @@ describe("overlay remove and cleanup", () => {
     await h.snapshotter.close();
     // What the crashed process had committed: the metadata is gone, the directory is not.
     const storage = await openSnapshotStorage(join(h.snapshotter.root, "metadata.lmdb"));
-    storage.write((tx) => tx.remove("base"));
+    await storage.write((tx) => tx.remove("base"));
     await storage.close();
     const reopened = await createOverlaySnapshotter(h.snapshotter.root);
     try {

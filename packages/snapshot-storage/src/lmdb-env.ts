@@ -17,9 +17,9 @@ export interface RawTx {
 const asKey = (key: Key) => key as unknown as LmdbKey;
 
 /**
- * One lmdb environment. Writes run in one synchronous transaction (lmdb's transactionSync):
- * all or nothing, and nothing else in this process runs in between. Reads run synchronously
- * too, so one `read` callback sees one state of the store.
+ * One lmdb environment. Reads run synchronously, so one `read` callback sees one state of the
+ * store. Writes run in a synchronous callback too, all or nothing, with nothing else in this
+ * process running in between; `commit` hands the commit and its fsync to lmdb's write thread.
  */
 export class LmdbEnv {
   readonly #env: RootDatabase;
@@ -37,16 +37,35 @@ export class LmdbEnv {
   }
 
   /**
-   * Runs `fn` in a write transaction; a throw aborts it, leaving nothing it wrote. `fn` must be
-   * synchronous: lmdb would otherwise hold the write transaction across event-loop turns.
+   * Runs `fn` in a write transaction committed before this returns, blocking the main thread
+   * through the fsync: for opening the store, before any request is served. A throw aborts it,
+   * leaving nothing it wrote. `fn` must be synchronous: lmdb would otherwise hold the write
+   * transaction across event-loop turns.
    */
-  write<R>(fn: (tx: RawTx) => R): R {
+  writeNow<R>(fn: (tx: RawTx) => R): R {
     this.#checkOpen();
     let result: R | undefined;
     this.#env.transactionSync(() => {
       result = synchronous(fn(this.#raw(true)));
       // Return nothing: lmdb defers the commit of a callback that returns a thenable.
     });
+    return result as R;
+  }
+
+  /**
+   * Runs `fn` on the main thread in a child transaction of lmdb's current write batch (a throw
+   * undoes only its own writes) and settles once that batch is committed and flushed to disk,
+   * on lmdb's write thread: the caller answers after the fsync, as with a synchronous commit,
+   * without blocking every other request through it, and concurrent writes share one fsync.
+   * Readers see the writes only once the batch commits. `fn` must be synchronous.
+   */
+  async commit<R>(fn: (tx: RawTx) => R): Promise<R> {
+    this.#checkOpen();
+    let result: R | undefined;
+    await this.#env.childTransaction(() => {
+      result = synchronous(fn(this.#raw(true)));
+    });
+    await this.#env.flushed;
     return result as R;
   }
 

@@ -11,15 +11,19 @@ export const STORAGE_SCHEMA_VERSION = 1;
 /**
  * The metadata half of a snapshotter: which snapshots exist, their kinds, parents, labels and
  * ids. A backend keeps its files per id and pairs each filesystem step with one transaction.
- * Transactions are explicit arguments and synchronous: a backend does its slow filesystem work
- * (creating a directory, a btrfs snapshot) before or after, never inside, except for quick
- * synchronous steps such as a rename that must succeed or fail together with the metadata.
+ * Transaction callbacks are synchronous: a backend does its slow filesystem work (creating a
+ * directory, a btrfs snapshot) before or after, never inside, except for quick synchronous
+ * steps such as a rename that must succeed or fail together with the metadata. A write's
+ * commit is asynchronous: until it settles, readers still see the state before it.
  */
 export interface SnapshotStorage {
   /** Runs `fn` against one consistent state of the store. */
   read<R>(fn: (tx: SnapshotReader) => R): R;
-  /** Runs `fn` in one write transaction: everything it wrote, or nothing if it throws. */
-  write<R>(fn: (tx: SnapshotWriter) => R): R;
+  /**
+   * Runs `fn` (synchronous) in one write transaction: everything it wrote, or nothing if it
+   * throws. Settles once the commit is on disk.
+   */
+  write<R>(fn: (tx: SnapshotWriter) => R): Promise<R>;
   /** Closes the environment once; later calls return the same promise. */
   close(): Promise<void>;
 }
@@ -29,7 +33,7 @@ export async function openSnapshotStorage(path: string): Promise<SnapshotStorage
   await mkdir(dirname(path), { recursive: true });
   const env = new LmdbEnv(path);
   try {
-    env.write((tx) => {
+    env.writeNow((tx) => {
       const version = tx.get<number>(SCHEMA_KEY);
       if (version === undefined) tx.put(SCHEMA_KEY, STORAGE_SCHEMA_VERSION);
       else if (version !== STORAGE_SCHEMA_VERSION) {
@@ -42,7 +46,7 @@ export async function openSnapshotStorage(path: string): Promise<SnapshotStorage
   }
   return {
     read: (fn) => env.read((tx) => fn(snapshotReader(tx))),
-    write: (fn) => env.write((tx) => fn(snapshotWriter(tx))),
+    write: (fn) => env.commit((tx) => fn(snapshotWriter(tx))),
     close: () => env.close(),
   };
 }

@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import {
   NAMESPACE_HEADER,
+  canceled,
   isBerthError,
   toGrpcStatus,
   validateIdentifier,
@@ -148,6 +149,12 @@ function asMessage(schema: DescMessage, msg: unknown): never {
   return (typeName === schema.typeName ? msg : create(schema, msg as never)) as never;
 }
 
+/** One call's cancellation: its signal, and the end of the call, which stops listening for it. */
+interface InFlightCall {
+  readonly signal: AbortSignal;
+  end(): void;
+}
+
 /**
  * Calls in flight, each with its own controller, so that shutdown aborts them all through one
  * listener instead of every call combining its signal with the shutdown signal.
@@ -163,17 +170,23 @@ class InFlightCalls {
     }, { once: true });
   }
 
-  /** A controller aborted when the call is cancelled or the server shuts down; release it when the call ends. */
-  begin(call: AnyCall): AbortController {
+  /** A signal aborted when the call is cancelled or the server shuts down, until the call ends. */
+  begin(call: AnyCall): InFlightCall {
     const controller = new AbortController();
     if (this.#shutdown.aborted) controller.abort(this.#shutdown.reason);
     else this.#controllers.add(controller);
-    (call as NodeJS.EventEmitter).once("cancelled", () => controller.abort());
-    return controller;
-  }
-
-  release(controller: AbortController): void {
-    this.#controllers.delete(controller);
+    // grpc-js emits "cancelled" when any call's stream closes, answered ones too: the listener
+    // goes when the call ends, so an answered call never builds an abort reason nobody reads.
+    const emitter = call as NodeJS.EventEmitter;
+    const onCancelled = () => controller.abort(canceled("the client cancelled the call"));
+    emitter.once("cancelled", onCancelled);
+    return {
+      signal: controller.signal,
+      end: () => {
+        this.#controllers.delete(controller);
+        emitter.off("cancelled", onCancelled);
+      },
+    };
   }
 }
 
@@ -201,9 +214,9 @@ function adapt(method: DescMethod, handler: AnyHandler, opts: GrpcServerOptions,
   return (call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
     const started = performance.now();
     metrics.started();
-    const controller = inFlight.begin(call);
+    const inFlightCall = inFlight.begin(call);
     const finish = (code: number) => {
-      inFlight.release(controller);
+      inFlightCall.end();
       metrics.handled(code, (performance.now() - started) / 1000);
     };
     const fail = (err: unknown) => {
@@ -214,7 +227,7 @@ function adapt(method: DescMethod, handler: AnyHandler, opts: GrpcServerOptions,
       else (call as NodeJS.EventEmitter).emit("error", status);
     };
     const run = async () => {
-      const ctx = callContext(call, controller.signal);
+      const ctx = callContext(call, inFlightCall.signal);
       const input = requestStream ? call : (call as grpc.ServerUnaryCall<unknown, unknown>).request;
       const output = handler(input, ctx);
       if (!responseStream) {
