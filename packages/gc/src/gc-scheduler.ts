@@ -7,7 +7,9 @@ import {
   type GcScheduler,
   type Logger,
   type MetadataCollector,
+  type Publisher,
 } from "@berth/core";
+import { publishRemovals, removedObjectsOf } from "./gc-events.js";
 import { GcMetricsRecorder } from "./gc-metrics.js";
 import { clampConfig, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from "./scheduler-config.js";
 
@@ -18,6 +20,8 @@ const INITIAL_INTERVAL_MS = 1000;
 
 export interface GcSchedulerOptions {
   readonly log?: Logger;
+  /** Where the images and snapshots collections remove are announced (gc-events.ts); none: not announced. */
+  readonly publisher?: Publisher | undefined;
 }
 
 export interface GcSchedulerHandle extends GcScheduler {
@@ -121,6 +125,9 @@ export function createGcScheduler(
         interval = avg / cfg.pauseThreshold - avg;
       }
       log.debug("garbage collected", { ms: stats.metadataMs, pauseMs: stats.pauseMs, nextInMs: Math.round(interval) });
+      // Announced before waiters hear back, so a synchronous delete's caller can count on the events.
+      const removed = opts.publisher && removedObjectsOf(stats);
+      if (removed) await publishRemovals(opts.publisher!, removed, log);
       for (const w of batch) w.resolve(stats);
       delay = interval;
     } catch (err) {

@@ -15,7 +15,7 @@ import type { MetaDb } from "./db.js";
 import type { InFlightCommits } from "./gc.js";
 import { sweepBlobs, sweepIngests, sweepSnapshots, type BackendSweep } from "./gc-backends.js";
 import { Marker, Pacer } from "./gc-mark.js";
-import { sweepRecords, type SweptRecords } from "./gc-sweep.js";
+import { RecordSweeper, sweepOrder, type SweptImage, type SweptSnapshot } from "./gc-sweep.js";
 import type { DirtyBackends } from "./mutation-log.js";
 
 export interface CollectorParts {
@@ -28,12 +28,35 @@ export interface CollectorParts {
   readonly clock: () => number;
 }
 
+/**
+ * The images and snapshots a collection removed, which containerd announces (/images/delete,
+ * /snapshot/remove in their namespaces). The collector publishes nothing itself: whoever
+ * schedules it does (io.containerd.gc.v1.scheduler), as the services do for explicit deletes.
+ */
+export interface RemovedObjects {
+  readonly images: readonly SweptImage[];
+  readonly snapshots: readonly SweptSnapshot[];
+}
+
+export interface LmdbCollectionStats extends CollectionStats {
+  readonly removedObjects: RemovedObjects;
+}
+
 export interface LmdbCollector extends MetadataCollector {
+  collect(opts?: CollectOptions): Promise<LmdbCollectionStats>;
   /** Waits for a running collection and refuses new ones (before the environment closes). */
   close(): Promise<void>;
 }
 
 const NO_BACKEND_SWEEP: BackendSweep = { removed: 0, failed: 0 };
+
+/**
+ * One sweep transaction's share: a few milliseconds, what one marking slice takes, so writers
+ * wait no longer on a sweep than on marking. Every commit syncs, so batches are not made tiny.
+ */
+const SWEEP_BUDGET = { removals: 1024, ms: 3 };
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Backends ignore namespaces, and a backend sweep once started is not cancelled: its context carries neither. */
 const BACKEND_CTX: OpContext = { namespace: "" };
@@ -45,9 +68,12 @@ const BACKEND_CTX: OpContext = { namespace: "" };
  * 1. In one synchronous step it starts recording written keys and takes a read snapshot.
  * 2. Mark: roots and references are read from the snapshot in slices of a few milliseconds,
  *    so reads and writes go on meanwhile (containerd blocks writers here instead).
- * 3. Sweep, one write transaction: objects written meanwhile are marked over the current
- *    state (the write barrier), then every white image, lease, blob ownership, ingest and
- *    snapshot record goes. This transaction is the collection's pause.
+ * 3. Sweep, in write transactions of a few milliseconds each (gc-sweep.ts), writers running
+ *    in between: each first marks, over the current state, what was written since the last
+ *    (the write barrier), then removes a batch of white images, leases, blob ownerships,
+ *    ingests and snapshots, referrers before what they reference. The longest of these
+ *    transactions, or of the marking slices, is the collection's pause. A crash between two
+ *    leaves only unreachable records, for the next collection.
  * 4. Backends: blobs, ingests and snapshots no record names are removed, and each
  *    snapshotter cleans up. Only what deletions touched since the last collection is looked
  *    at (the digests whose owners went, the snapshotters that lost snapshots); everything
@@ -65,8 +91,8 @@ export function createLmdbCollector(parts: CollectorParts): LmdbCollector {
     const written = db.mutations.recordWrites();
     const snapshot = db.snapshot();
     const deletions = db.mutations.takeDeletions();
-    let swept: SweptRecords;
-    let sweepMs: number;
+    let sweeper: RecordSweeper | undefined;
+    let longestSweepMs = 0;
     try {
       try {
         await marker.markSnapshot(snapshot, pacer);
@@ -74,19 +100,32 @@ export function createLmdbCollector(parts: CollectorParts): LmdbCollector {
         snapshot.done();
       }
       pacer.finish();
-      const sweepStart = performance.now();
-      swept = db.update((tx) => {
-        marker.remark(tx, written.keys);
-        return sweepRecords(tx, marker.candidates, marker.black);
-      }, { silent: true });
-      sweepMs = performance.now() - sweepStart;
+      sweeper = new RecordSweeper(sweepOrder(marker.candidates, marker.parents), marker.black);
+      let remarked = 0;
+      for (let done = false; !done; ) {
+        // Writers run between batches. A cancelled caller stops waiting (scheduler); the sweep, once begun, finishes.
+        await nextTurn();
+        const batchStart = performance.now();
+        const current = sweeper;
+        done = db.update(
+          (tx) => {
+            marker.remark(tx, written.keys.slice(remarked));
+            remarked = written.keys.length;
+            return current.sweepSome(tx, SWEEP_BUDGET);
+          },
+          { silent: true },
+        );
+        longestSweepMs = Math.max(longestSweepMs, performance.now() - batchStart);
+      }
+      return { swept: sweeper.result(), metadataMs: performance.now() - started, pauseMs: Math.max(longestSweepMs, pacer.longestMs) };
     } catch (err) {
       db.mutations.restoreDeletions(deletions);
+      // Batches that committed left backend data behind: still to sweep.
+      if (sweeper) db.mutations.restore(sweeper.result().dirty);
       throw err;
     } finally {
       written.close();
     }
-    return { swept, metadataMs: performance.now() - started, pauseMs: Math.max(sweepMs, pacer.longestMs) };
   }
 
   async function sweepBackends(dirty: DirtyBackends): Promise<{ removed: RemovedBackendData; leftover: DirtyBackends }> {
@@ -118,7 +157,7 @@ export function createLmdbCollector(parts: CollectorParts): LmdbCollector {
     };
   }
 
-  async function collectOnce(opts: CollectOptions): Promise<CollectionStats> {
+  async function collectOnce(opts: CollectOptions): Promise<LmdbCollectionStats> {
     if (closed) throw unavailable("metadata store is closed");
     if (opts.signal?.aborted) throw canceled("garbage collection canceled", opts.signal.reason);
     const started = performance.now();
@@ -135,7 +174,14 @@ export function createLmdbCollector(parts: CollectorParts): LmdbCollector {
       db.mutations.restore(dirty);
       throw err;
     }
-    const stats: CollectionStats = { records: swept.counts, backend, durationMs: performance.now() - started, metadataMs, pauseMs };
+    const stats: LmdbCollectionStats = {
+      records: swept.counts,
+      backend,
+      durationMs: performance.now() - started,
+      metadataMs,
+      pauseMs,
+      removedObjects: { images: swept.images, snapshots: swept.snapshots },
+    };
     const removed = Object.values(stats.records).reduce((a, b) => a + b, 0) + Object.values(backend).reduce((a, b) => a + b, 0);
     if (removed > 0) log.info("garbage collected", { records: stats.records, backend, ms: Math.round(stats.durationMs) });
     return stats;

@@ -2,7 +2,7 @@ import { canceled } from "@berth/core";
 import type { ReadSnapshot, ReadTx } from "./db.js";
 import { isExpiredLease, isRoot, nodeId, nodeOfKey, recordKey, references, visitId, type GcNode } from "./gc-graph.js";
 import { namespaceObjectsPrefix, namespacesPrefix, type Key } from "./keys.js";
-import type { LeaseRecord } from "./records.js";
+import type { LeaseRecord, SnapshotRecord } from "./records.js";
 
 /** How long marking may keep the event loop before it lets other work run. */
 const SLICE_MS = 4;
@@ -58,6 +58,8 @@ export class Marker {
   readonly black = new Set<string>();
   /** Every sweepable object the scan saw, to be swept unless black. */
   readonly candidates: GcNode[] = [];
+  /** The parent key of every snapshot candidate, by nodeId, for the sweep's order (gc-sweep.ts). */
+  readonly parents = new Map<string, string>();
 
   readonly now: number;
 
@@ -83,7 +85,10 @@ export class Marker {
         await pacer.tick();
         const n = objectAt(key);
         if (!n) continue;
-        if (sweepable(n)) this.candidates.push(n);
+        if (sweepable(n)) {
+          this.candidates.push(n);
+          if (n.kind === "snapshot") this.parents.set(nodeId(n), (value as SnapshotRecord).parent);
+        }
         if (isRoot(n, value, this.now)) this.shade(n);
       }
     }
@@ -99,8 +104,8 @@ export class Marker {
   }
 
   /**
-   * The write barrier's second half, inside the sweep transaction: every object written while
-   * the snapshot was marked is shaded and marking goes on over the current state. An edge can
+   * The write barrier's second half, inside each sweep transaction: every object written since
+   * the snapshot (and not remarked yet) is shaded and marking goes on over the current state. An edge can
    * only appear by writing the record it starts from (or a lease's resource entry), so
    * anything reachable now is either reachable in the snapshot or from a written object.
    */

@@ -94,24 +94,29 @@ const RELEASE_BATCH = 1024;
  * drops a bolt bucket, which costs little; here each entry is a key). Nothing reads a lease's
  * resources once its record is gone, so the entries left meanwhile are invisible; a lease
  * created again under the same name removes them first (create), after which this stops.
+ * The batches are silent: the delete was counted once, with its record, as containerd's one
+ * transaction is, and the collector's scheduler counts mutations while something is deleted.
  */
 async function removeReleasedResources(db: MetaDb, ns: string, id: string): Promise<void> {
   const snapshot = db.snapshot();
   try {
     const batch: Key[] = [];
-    const flush = (): Promise<boolean> =>
-      db.commit((tx) => {
-        if (tx.has(leaseKey(ns, id))) return false;
-        for (const key of batch.splice(0)) tx.remove(key);
-        return true;
-      });
+    const flush = (): boolean =>
+      db.update(
+        (tx) => {
+          if (tx.has(leaseKey(ns, id))) return false;
+          for (const key of batch.splice(0)) tx.remove(key);
+          return true;
+        },
+        { silent: true },
+      );
     for (const { key } of snapshot.entries(leaseResourcesPrefix(ns, id))) {
       batch.push(key);
       if (batch.length < RELEASE_BATCH) continue;
-      if (!(await flush())) return;
+      if (!flush()) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    if (batch.length > 0) await flush();
+    if (batch.length > 0) flush();
   } finally {
     snapshot.done();
   }
