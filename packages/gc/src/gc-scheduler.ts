@@ -9,7 +9,7 @@ import {
   type MetadataCollector,
   type Publisher,
 } from "@berth/core";
-import { publishRemovals, removedObjectsOf } from "./gc-events.js";
+import { publishRemovals } from "./gc-events.js";
 import { GcMetricsRecorder } from "./gc-metrics.js";
 import { clampConfig, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from "./scheduler-config.js";
 
@@ -126,8 +126,7 @@ export function createGcScheduler(
       }
       log.debug("garbage collected", { ms: stats.metadataMs, pauseMs: stats.pauseMs, nextInMs: Math.round(interval) });
       // Announced before waiters hear back, so a synchronous delete's caller can count on the events.
-      const removed = opts.publisher && removedObjectsOf(stats);
-      if (removed) await publishRemovals(opts.publisher!, removed, log);
+      if (opts.publisher && stats.removedObjects) await publishRemovals(opts.publisher, stats.removedObjects, log);
       for (const w of batch) w.resolve(stats);
       delay = interval;
     } catch (err) {

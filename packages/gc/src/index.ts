@@ -7,4 +7,4 @@ export type { GcSchedulerHandle, GcSchedulerOptions } from "./gc-scheduler.js";
 export { schedulerConfig, clampConfig, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from "./scheduler-config.js";
 export { GcMetricsRecorder } from "./gc-metrics.js";
 export { gcSchedulerPlugin } from "./plugin.js";
-export { publishRemovals, removedObjectsOf, type RemovedObjects } from "./gc-events.js";
+export { publishRemovals } from "./gc-events.js";

@@ -8,6 +8,7 @@ import {
   type MetadataCollector,
   type OpContext,
   type RemovedBackendData,
+  type RemovedObjects,
   type Snapshotter,
 } from "@berth/core";
 import type { ContentGate } from "./content-gate.js";
@@ -15,7 +16,7 @@ import type { MetaDb } from "./db.js";
 import type { InFlightCommits } from "./gc.js";
 import { sweepBlobs, sweepIngests, sweepSnapshots, type BackendSweep } from "./gc-backends.js";
 import { Marker, Pacer } from "./gc-mark.js";
-import { RecordSweeper, sweepOrder, type SweptImage, type SweptSnapshot } from "./gc-sweep.js";
+import { RecordSweeper, sweepOrder } from "./gc-sweep.js";
 import type { DirtyBackends } from "./mutation-log.js";
 
 export interface CollectorParts {
@@ -26,16 +27,6 @@ export interface CollectorParts {
   readonly log: Logger;
   /** What "now" is for expiries, in ms since the epoch. */
   readonly clock: () => number;
-}
-
-/**
- * The images and snapshots a collection removed, which containerd announces (/images/delete,
- * /snapshot/remove in their namespaces). The collector publishes nothing itself: whoever
- * schedules it does (io.containerd.gc.v1.scheduler), as the services do for explicit deletes.
- */
-export interface RemovedObjects {
-  readonly images: readonly SweptImage[];
-  readonly snapshots: readonly SweptSnapshot[];
 }
 
 export interface LmdbCollectionStats extends CollectionStats {

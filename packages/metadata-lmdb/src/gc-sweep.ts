@@ -1,4 +1,4 @@
-import type { RemovedRecords } from "@berth/core";
+import type { RemovedObjects, RemovedRecords } from "@berth/core";
 import type { WriteTx } from "./db.js";
 import type { DirtyBackends } from "./mutation-log.js";
 import { node, nodeId, recordKey, type GcNode } from "./gc-graph.js";
@@ -6,17 +6,10 @@ import { leaseResourcesPrefix, snapshotChildKey } from "./keys.js";
 import type { IngestRecord, SnapshotRecord } from "./records.js";
 
 /** An image a collection removed, for its /images/delete event. */
-export interface SweptImage {
-  readonly namespace: string;
-  readonly name: string;
-}
+export type SweptImage = RemovedObjects["images"][number];
 
 /** A snapshot a collection removed, for its /snapshot/remove event. */
-export interface SweptSnapshot {
-  readonly namespace: string;
-  readonly snapshotter: string;
-  readonly key: string;
-}
+export type SweptSnapshot = RemovedObjects["snapshots"][number];
 
 export interface SweptRecords {
   readonly counts: RemovedRecords;

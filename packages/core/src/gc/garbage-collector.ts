@@ -22,8 +22,19 @@ export interface RemovedBackendData {
   readonly snapshots: number;
 }
 
+/**
+ * The images and snapshots a collection removed: what containerd announces, as /images/delete
+ * and /snapshot/remove in the removed object's namespace (no content, lease or ingest events).
+ */
+export interface RemovedObjects {
+  readonly images: readonly { readonly namespace: string; readonly name: string }[];
+  readonly snapshots: readonly { readonly namespace: string; readonly snapshotter: string; readonly key: string }[];
+}
+
 export interface CollectionStats {
   readonly records: RemovedRecords;
+  /** What the scheduler announces; a collector that does not report it gets no events published. */
+  readonly removedObjects?: RemovedObjects | undefined;
   readonly backend: RemovedBackendData;
   /** Start to finish, backend removals included. */
   readonly durationMs: number;

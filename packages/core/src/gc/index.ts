@@ -6,5 +6,6 @@ export type {
   GcScheduler,
   MetadataCollector,
   RemovedBackendData,
+  RemovedObjects,
   RemovedRecords,
 } from "./garbage-collector.js";
