@@ -5,6 +5,8 @@ import type { CriBase } from "../cri-base.js";
 import type { SandboxLookup } from "../runtime/sandbox-controller.js";
 import { criOpContext } from "../state/k8s-namespace.js";
 import type { ContainerEvents } from "./container-events.js";
+import type { ContainerIoOptions } from "./container-io.js";
+import type { ContainerRecord } from "./container-record.js";
 import type { ExitTracker } from "./exit-tracker.js";
 import type { ContainerStore } from "./container-store.js";
 import type { NanoClock } from "./nanos.js";
@@ -41,6 +43,21 @@ export function snapshotterOf(c: ContainerContext, name: string): Snapshotter {
 /** Where a container's FIFOs live: under the state dir, which a reboot clears with them. */
 export function containerIoDir(c: ContainerContext, id: string): string {
   return join(c.base.stateDir, "containers", id, "io");
+}
+
+/** The IO of `record` as start and recovery open it: its FIFOs, its CRI log, stdin as its config asks. */
+export function containerIoOptions(c: ContainerContext, record: ContainerRecord, closeTaskStdin: () => Promise<void>): ContainerIoOptions {
+  return {
+    id: record.id,
+    dir: containerIoDir(c, record.id),
+    stdin: record.config.stdin,
+    stdinOnce: record.config.stdinOnce,
+    tty: record.config.tty,
+    logPath: record.logPath,
+    maxLineSize: c.base.config.maxContainerLogLineSize,
+    clock: c.clock,
+    closeTaskStdin,
+  };
 }
 
 export function execIoParent(c: ContainerContext, id: string): string {

@@ -1,6 +1,6 @@
 import { isNotFound, type Logger } from "@berth/core";
 import { CONTAINER_KIND_CONTAINER, CONTAINER_KIND_LABEL, CONTAINER_METADATA_EXTENSION } from "../state/cri-labels.js";
-import { containerIoDir, opContext, type ContainerContext } from "./container-context.js";
+import { containerIoOptions, opContext, type ContainerContext } from "./container-context.js";
 import { reconnectContainerIo } from "./container-io.js";
 import { unpackContainerMetadata } from "./container-metadata.js";
 import type { ContainerStatusData } from "./container-record.js";
@@ -74,17 +74,7 @@ async function reconcileTask(c: ContainerContext, entry: ContainerEntry, log: Lo
   status.state = "running";
   status.pid = state.pid;
   try {
-    entry.io = await reconnectContainerIo({
-      id: record.id,
-      dir: containerIoDir(c, record.id),
-      stdin: record.config.stdin,
-      stdinOnce: record.config.stdinOnce,
-      tty: record.config.tty,
-      logPath: record.logPath,
-      maxLineSize: c.base.config.maxContainerLogLineSize,
-      clock: c.clock,
-      closeTaskStdin: () => task.closeIO(),
-    });
+    entry.io = await reconnectContainerIo(containerIoOptions(c, record, () => task.closeIO()));
   } catch (err) {
     log.warn("cri: could not reattach a running container's log", { id: record.id, error: err });
   }

@@ -1,7 +1,7 @@
 import type { criApi } from "@berth/api";
 import { failedPrecondition, type CallContext, type RuntimeTask } from "@berth/core";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { containerIoDir, opContext, snapshotterOf, taskRuntime, type ContainerContext } from "./container-context.js";
+import { containerIoOptions, opContext, snapshotterOf, taskRuntime, type ContainerContext } from "./container-context.js";
 import { ContainerEventType, publishContainerEvent } from "./container-event-publish.js";
 import { createContainerIo } from "./container-io.js";
 
@@ -33,20 +33,12 @@ export async function startContainer(
   try {
     const container = await c.base.metadata.containers.get(ctx, record.id);
     const mounts = await snapshotterOf(c, container.snapshotter).mounts(ctx, container.snapshotKey);
-    const io = await createContainerIo({
-      id: record.id,
-      dir: containerIoDir(c, record.id),
-      stdin: record.config.stdin,
-      stdinOnce: record.config.stdinOnce,
-      tty: record.config.tty,
-      logPath: record.logPath,
-      maxLineSize: c.base.config.maxContainerLogLineSize,
-      clock: c.clock,
-      closeTaskStdin: async () => {
+    const io = await createContainerIo(
+      containerIoOptions(c, record, async () => {
         const t = await runtime.get(opContext(), record.id);
         await t.closeIO();
-      },
-    });
+      }),
+    );
     entry.io = io;
     try {
       task = await runtime.create(ctx, record.id, {

@@ -10,8 +10,8 @@ export function stateOf(pod: PodSandbox): criApi.PodSandboxState {
   return pod.status.state === "ready" ? criApi.PodSandboxState.SANDBOX_READY : criApi.PodSandboxState.SANDBOX_NOTREADY;
 }
 
-/** A pod as ListPodSandbox shows it. */
-export function podSandboxToCri(pod: PodSandbox): MessageInitShape<typeof criApi.PodSandboxSchema> {
+/** What ListPodSandbox and PodSandboxStatus both show of a pod. */
+function podFields(pod: PodSandbox) {
   return {
     id: pod.id,
     metadata: pod.config.metadata,
@@ -23,17 +23,16 @@ export function podSandboxToCri(pod: PodSandbox): MessageInitShape<typeof criApi
   };
 }
 
+/** A pod as ListPodSandbox shows it. */
+export function podSandboxToCri(pod: PodSandbox): MessageInitShape<typeof criApi.PodSandboxSchema> {
+  return podFields(pod);
+}
+
 /** A pod as PodSandboxStatus shows it: IPs (the first as `ip`, the rest as additional) and namespace modes. */
 export function podSandboxStatusToCri(pod: PodSandbox): MessageInitShape<typeof criApi.PodSandboxStatusSchema> {
   const [ip = "", ...more] = pod.ips;
   return {
-    id: pod.id,
-    metadata: pod.config.metadata,
-    state: stateOf(pod),
-    createdAt: unixNanos(pod.createdAt),
-    labels: pod.config.labels,
-    annotations: pod.config.annotations,
-    runtimeHandler: pod.runtimeHandler,
+    ...podFields(pod),
     network: { ip, additionalIps: more.map((a) => ({ ip: a })) },
     // The options as the kubelet gave them (CONTAINER and TARGET included), as containerd reports them.
     linux: { namespaces: { options: pod.config.linux?.securityContext?.namespaceOptions ?? { ...namespaceOptionOf(pod.namespaces), targetId: "" } } },
