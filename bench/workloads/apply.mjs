@@ -1,5 +1,6 @@
-// Applying the six layers of `multi` (unpack only, no fetch): Berth's applier in-process vs
+// Applying the six layers of `multi` (unpack only, no fetch): Berth's unpacker in-process vs
 // containerd's unpack through its daemon vs GNU tar.
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { flushDisks, runOk } from "../lib/proc.mjs";
@@ -18,20 +19,22 @@ async function removeSnapshots(daemon, ns) {
     const snaps = rows.map((r) => r.trim().split(/\s+/));
     const parents = new Set(snaps.map(([, parent]) => parent));
     for (const [key] of snaps.filter(([key]) => !parents.has(key))) {
-      // containerd's garbage collector may take some first (the lease went with the view): fine.
+      // containerd's garbage collector may take some first (the lease went with the view), and a
+      // child the listing missed goes in a later round: both fine.
       const res = await daemon.ctr(ns, ["snapshots", "rm", key]);
-      if (res.code !== 0 && !/not found/.test(res.stderr)) throw new Error(`snapshots rm ${key}: ${res.stderr.trim()}`);
+      if (res.code !== 0 && !/not found|with child/.test(res.stderr)) throw new Error(`snapshots rm ${key}: ${res.stderr.trim()}`);
     }
   }
   throw new Error(`snapshots left in ${ns} after 20 rounds of removal`);
 }
 
-/** The diff IDs the image config promises, to check what Berth's script computed. */
-function diffIdsOf(layout) {
+/** The top chain ID of the image config's diff IDs (OCI image spec), to check what Berth's script committed. */
+function topChainIdOf(layout) {
   const blob = (d) => readFileSync(join(layout, "blobs/sha256", d.replace(/^sha256:/, "")), "utf8");
   const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
   const manifest = JSON.parse(blob(index.manifests[0].digest));
-  return JSON.parse(blob(manifest.config.digest)).rootfs.diff_ids;
+  const diffIds = JSON.parse(blob(manifest.config.digest)).rootfs.diff_ids;
+  return diffIds.reduce((chain, diffId) => (chain === "" ? diffId : `sha256:${createHash("sha256").update(`${chain} ${diffId}`).digest("hex")}`), "");
 }
 
 export default {
@@ -43,8 +46,10 @@ export default {
     "as an overlay snapshotter lays them out. containerd: before each run (untimed) the image is imported with `--no-unpack` " +
     "into a fresh namespace; the run times `ctr images mount` (its unpacker applies every layer into overlayfs snapshots — " +
     "decompression, diff-ID check, whiteouts as 0:0 devices — then mounts a view). Berth: " +
-    "`packages/differ/scripts/apply-layers.mjs --mode overlay`, the same applier its differ plugin uses, timed in-process " +
-    "(no daemon, no ctr start-up), diff IDs checked against the image config. The floor is `tar -xzf` of the same six blobs, " +
+    "`packages/transfer/scripts/unpack-image.mjs`, the unpacker, overlay snapshotter and differ berthd pulls with, timed " +
+    "in-process (no daemon, no ctr start-up) from the first snapshot prepared to the last committed: layers applied side by " +
+    "side (the snapshotter's rebase capability, as containerd 2's unpacker does), each checked against its diff ID, the " +
+    "top chain ID checked against the image config. The floor is `tar -xzf` of the same six blobs, " +
     "each into its own directory (no whiteout handling, no digest checks). Nothing is deleted until every run is done: a big " +
     "deletion slows the writes that follow it on this kind of disk, and would land on whichever side runs next.",
   metrics: [{ key: "s", unit: "s", better: "lower" }],
@@ -57,8 +62,9 @@ export default {
     return {
       archive,
       layers: ctx.fx.multiLayers.map((l) => l.path),
-      diffIds: diffIdsOf(layout),
-      script: join(ctx.repo, "packages/differ/scripts/apply-layers.mjs"),
+      layout,
+      chainId: topChainIdOf(layout),
+      script: join(ctx.repo, "packages/transfer/scripts/unpack-image.mjs"),
       dirs: [],
       namespaces: [],
     };
@@ -80,11 +86,9 @@ export default {
       return res.ms / 1000;
     }
     await flushDisks();
-    const res = await runOk(process.execPath, [state.script, "--mode", "overlay", "--out", dir, ...state.layers]);
+    const res = await runOk(process.execPath, [state.script, "--root", dir, state.layout]);
     const out = JSON.parse(res.stdout);
-    if (JSON.stringify(out.layers) !== JSON.stringify(state.diffIds)) {
-      throw new Error(`diff IDs ${out.layers.join(", ")} do not match the image config's ${state.diffIds.join(", ")}`);
-    }
+    if (out.chainId !== state.chainId) throw new Error(`unpacked chain ${out.chainId}, the image config's is ${state.chainId}`);
     return out.ms / 1000;
   },
   async floor(ctx, state, i) {

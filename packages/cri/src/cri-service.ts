@@ -21,6 +21,8 @@ export interface CriServiceDeps {
   readonly metadata: MetadataStore;
   readonly events: Exchange;
   readonly differ: Differ;
+  /** Whether a snapshotter takes a parent at commit: pulls then apply layers side by side. */
+  readonly canRebase?: ((snapshotter: string) => boolean) | undefined;
   readonly runtime: PlatformRuntime | undefined;
   readonly rootDir: string;
   readonly stateDir: string;
@@ -48,6 +50,7 @@ export async function createCriService(deps: CriServiceDeps): Promise<CriService
     metadata,
     catalog,
     differ: deps.differ,
+    canRebase: deps.canRebase?.(snapshotter) === true,
     snapshotter,
     snapshotterRoot: join(deps.daemon.root, `io.containerd.snapshotter.v1.${snapshotter}`),
     hostsDir: config.registry.configPath,

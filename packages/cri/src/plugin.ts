@@ -1,4 +1,16 @@
-import { DifferPlugin, EventPlugin, GrpcPlugin, MetadataPlugin, RuntimePlugin, definePlugin, notFound, optional } from "@berth/core";
+import {
+  DifferPlugin,
+  EventPlugin,
+  GrpcPlugin,
+  MetadataPlugin,
+  PluginTypes,
+  RuntimePlugin,
+  SNAPSHOT_REBASE_CAPABILITY,
+  definePlugin,
+  hasCapability,
+  notFound,
+  optional,
+} from "@berth/core";
 import { criConfigSchema } from "./config/cri-config.js";
 import { createCriService } from "./cri-service.js";
 
@@ -22,6 +34,7 @@ export const criGrpcPlugin = definePlugin({
       metadata: ctx.single(MetadataPlugin),
       events: ctx.single(EventPlugin),
       differ,
+      canRebase: (name) => hasCapability(ctx.statuses(), PluginTypes.snapshotter, name, SNAPSHOT_REBASE_CAPABILITY),
       runtime: ctx.all(RuntimePlugin).get("task"),
       rootDir: ctx.rootDir,
       stateDir: ctx.stateDir,

@@ -76,6 +76,24 @@ function nextBackendKey(tx: WriteTx, ns: string, key: string): string {
 }
 
 /** The caller's lease must exist before anything is created for it (containerd: NotFound). */
+/**
+ * The parent a commit gives the snapshot: its own, or `requested` for one prepared without a
+ * parent (containerd's rebase at commit; the backend is told its own key for that parent).
+ */
+function rebasedParent(
+  tx: ReadTx,
+  at: { ns: string; snapshotter: string; key: string },
+  active: SnapshotRecord,
+  requested: string | undefined,
+): { name: string; rebaseOnto?: string } {
+  if (requested === undefined || requested === "" || requested === active.parent) return { name: active.parent };
+  if (active.parent !== "") throw invalidArgument(`cannot change parent of active snapshot ${JSON.stringify(at.key)} on commit`);
+  const parent = visibleSnapshot(tx, at.ns, at.snapshotter, requested);
+  if (!parent) throw notFound(`parent snapshot ${JSON.stringify(requested)} does not exist`);
+  if (parent.kind !== "committed") throw failedPrecondition(`parent snapshot ${JSON.stringify(requested)} is not committed`);
+  return { name: requested, rebaseOnto: parent.backendKey };
+}
+
 function checkLease(tx: ReadTx, ns: string, lease: string | undefined): void {
   if (lease && !tx.has(leaseKey(ns, lease))) throw notFound(`lease ${JSON.stringify(lease)} does not exist`);
 }
@@ -300,10 +318,11 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
         if (active.committingTo !== undefined) {
           throw failedPrecondition(`snapshot ${JSON.stringify(key)} is being committed as ${JSON.stringify(active.committingTo)}`);
         }
+        const parent = rebasedParent(tx, { ns, snapshotter, key }, active, opts?.parent);
         const nameKey = nextBackendKey(tx, ns, name);
         const pending: SnapshotRecord = {
           backendKey: nameKey,
-          parent: active.parent,
+          parent: parent.name,
           kind: "committed",
           labels: toPairs(labels),
           createdAt: now,
@@ -313,13 +332,14 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
         tx.put(snapshotKey(ns, snapshotter, name), pending);
         tx.put(snapshotKey(ns, snapshotter, key), { ...active, committingTo: name } satisfies SnapshotRecord);
         // The parent gains the name now, and keeps the key until the commit settles: it cannot go meanwhile.
-        if (active.parent !== "") tx.put(snapshotChildKey(ns, snapshotter, active.parent, name), true);
-        return { nameKey, fromBackendKey: active.backendKey };
+        if (parent.name !== "") tx.put(snapshotChildKey(ns, snapshotter, parent.name, name), true);
+        return { nameKey, fromBackendKey: active.backendKey, rebaseOnto: parent.rebaseOnto };
       });
       if (!plan) throw alreadyExists(`snapshot ${JSON.stringify(name)} already exists`);
 
       try {
-        await backend.commit(ctx, plan.nameKey, plan.fromBackendKey, { labels: inheritedLabels(labels) });
+        const backendOpts = { labels: inheritedLabels(labels), parent: plan.rebaseOnto };
+        await backend.commit(ctx, plan.nameKey, plan.fromBackendKey, backendOpts);
       } catch (err) {
         await db.commit((tx) => abandonCommit(tx, ns, snapshotter, name));
         throw err;

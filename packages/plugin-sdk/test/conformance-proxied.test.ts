@@ -50,7 +50,7 @@ async function proxiedOverlay(): Promise<ConformanceHarness> {
 }
 
 describe("overlayfs served by the SDK, used through @berth/proxy: snapshotter conformance", () => {
-  for (const c of snapshotterConformance()) {
+  for (const c of snapshotterConformance({ rebase: true })) {
     it(c.name, async () => c.run(await proxiedOverlay()), 120_000);
   }
 });

@@ -30,7 +30,7 @@ export function createProxySnapshotter(conn: ProxyConnection, name: string): Sna
       call(async (): Promise<Mount[]> => mountsFromWire((await client.view({ snapshotter: name, key, parent, labels: labelsOf(opts) }, callOptions(ctx))).mounts)),
     commit: (ctx, commitName, key, opts) =>
       call(async () => {
-        await client.commit({ snapshotter: name, name: commitName, key, labels: labelsOf(opts) }, callOptions(ctx));
+        await client.commit({ snapshotter: name, name: commitName, key, labels: labelsOf(opts), parent: opts?.parent ?? "" }, callOptions(ctx));
       }),
     remove: (ctx, key) =>
       call(async () => {

@@ -2,7 +2,6 @@ import { eventPayloads, snapshotsApi } from "@berth/api";
 import {
   bindService,
   invalidArgument,
-  notImplemented,
   type GrpcService,
   type MetadataStore,
   type Publisher,
@@ -57,9 +56,8 @@ export function createSnapshotsService(metadata: Pick<MetadataStore, "snapshotte
         async commit(req, ctx) {
           const sn = snapshotterOf(req.snapshotter);
           const op = opContext(ctx);
-          // containerd 2's rebase-on-commit; no Berth snapshotter advertises the capability.
-          if (req.parent !== "") throw notImplemented(`snapshotter ${req.snapshotter} cannot commit onto a new parent (rebase)`);
-          await sn.commit(op, req.name, req.key, { labels: { ...req.labels } });
+          // A parent here is containerd 2's rebase at commit (snapshotters with the "rebase" capability).
+          await sn.commit(op, req.name, req.key, { labels: { ...req.labels }, parent: req.parent });
           await publishEvent(publisher, op.namespace, "/snapshot/commit", eventPayloads.SnapshotCommitSchema, {
             key: req.key,
             name: req.name,

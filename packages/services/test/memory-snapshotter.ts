@@ -52,7 +52,7 @@ export function createMemorySnapshotter(): MemorySnapshotter {
       if (snapshots.has(name)) throw alreadyExists(`backend snapshot ${name} already exists`);
       const now = new Date();
       snapshots.delete(key);
-      snapshots.set(name, { kind: "committed", name, parent: active.parent, labels: { ...opts?.labels }, createdAt: now, updatedAt: now });
+      snapshots.set(name, { kind: "committed", name, parent: opts?.parent || active.parent, labels: { ...opts?.labels }, createdAt: now, updatedAt: now });
     },
     remove: async (_ctx, key) => {
       get(key);

@@ -117,15 +117,22 @@ describe("snapshots service", () => {
     expect(await errClass(list(["name=="]))).toBe("InvalidArgument");
   });
 
-  it("holds what a leased call makes in the lease; refuses rebase on commit; cleanup reaches the backend", async () => {
+  it("holds what a leased call makes in the lease; rebases on commit; cleanup reaches the backend", async () => {
     const { metadata, snapshots, prepare, commit, backend } = await setup();
     await metadata.leases.create({ namespace: "default" }, { id: "l", labels: {} });
     await prepare("k", "", callContext({ namespace: "default", lease: "l" }));
     expect(await metadata.leases.listResources({ namespace: "default" }, "l")).toEqual([{ type: "snapshots/memory", id: "k" }]);
     await commit("c", "k");
     await prepare("k2");
-    const rebase = snapshots.commit(msg(S.CommitSnapshotRequestSchema, { snapshotter: "memory", name: "n", key: "k2", parent: "c" }), ns);
-    expect(await errClass(rebase)).toBe("NotImplemented");
+    await snapshots.commit(msg(S.CommitSnapshotRequestSchema, { snapshotter: "memory", name: "n", key: "k2", parent: "c" }), ns);
+    const stat = async (key: string) => (await snapshots.stat(msg(S.StatSnapshotRequestSchema, { snapshotter: "memory", key }), ns)).info;
+    expect((await stat("n"))?.parent).toBe("c");
+    // The backend is told its own key for the parent.
+    const backendKey = (name: string) => [...backend.snapshots.keys()].find((k) => k.endsWith(`/${name}`));
+    expect(backend.snapshots.get(backendKey("n")!)?.parent).toBe(backendKey("c"));
+    await prepare("k3", "c");
+    const moved = snapshots.commit(msg(S.CommitSnapshotRequestSchema, { snapshotter: "memory", name: "m", key: "k3", parent: "n" }), ns);
+    expect(await errClass(moved)).toBe("InvalidArgument");
     await snapshots.cleanup(msg(S.CleanupRequestSchema, { snapshotter: "memory" }), ns);
     expect(backend.cleanups).toBe(1);
   });

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import {
   aborted,
   failedPrecondition,
+  invalidArgument,
   silentLogger,
   skipPlugin,
   type Logger,
@@ -112,6 +113,10 @@ class Btrfs implements BtrfsSnapshotter {
   async commit(ctx: OpContext, name: string, key: string, opts?: SnapshotOptions): Promise<void> {
     const { active, parentId } = this.#storage.read((tx) => {
       const s = tx.checkCommit(key, name, opts);
+      // A btrfs snapshot starts as a copy of its parent: one prepared without cannot take one later.
+      if (s.parent !== tx.get(key).parent) {
+        throw invalidArgument(`btrfs cannot rebase snapshot ${JSON.stringify(key)} onto ${JSON.stringify(s.parent)} at commit`);
+      }
       return { active: s, parentId: s.parent === "" ? undefined : tx.get(s.parent).id };
     });
     const usage = await this.#activeUsage(active.id, parentId, ctx.signal);

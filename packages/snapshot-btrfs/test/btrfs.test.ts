@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { isSkipPlugin } from "@berth/core";
+import { classOf, isSkipPlugin } from "@berth/core";
 import { mountAll, unmountAll } from "@berth/mount";
 import { openSnapshotStorage } from "@berth/snapshot-storage";
 import { createBtrfsSnapshotter, probeBtrfs } from "../src/index.js";
@@ -95,6 +95,15 @@ describe("btrfs snapshotter", () => {
     await h.snapshotter.remove(ctx, "next");
     await h.snapshotter.remove(ctx, "base");
     expect(await entries(h)).toEqual([]);
+  });
+
+  it("refuses a parent at commit for a snapshot prepared without one: its subvolume is no copy of that parent", async () => {
+    const h = await btrfsHarness(loop());
+    await commit(h, "base", "", { f: "1" });
+    await h.snapshotter.prepare(ctx, "loose", "");
+    const err = await h.snapshotter.commit(ctx, "rebased", "loose", { parent: "base" }).catch((e: unknown) => e);
+    expect(classOf(err)).toBe("InvalidArgument");
+    expect((await h.snapshotter.stat(ctx, "loose")).kind).toBe("active");
   });
 
   it("removes what crashes leave: unfinished creates and commits, removals, subvolumes without metadata", async () => {

@@ -1,4 +1,4 @@
-import { definePlugin, field, skipPlugin, SnapshotPlugin } from "@berth/core";
+import { definePlugin, field, skipPlugin, SNAPSHOT_REBASE_CAPABILITY, SnapshotPlugin } from "@berth/core";
 import { createOverlaySnapshotter } from "./overlay-snapshotter.js";
 import { probeOverlay } from "./probe-overlay.js";
 
@@ -36,6 +36,8 @@ export const overlayPlugin = definePlugin({
       log: ctx.log,
     });
     ctx.meta.exports["root"] = root;
+    // A layer's upper dir holds only its own changes, so its parent can be named at commit.
+    ctx.meta.capabilities.add(SNAPSHOT_REBASE_CAPABILITY);
     ctx.onClose(() => snapshotter.close());
     return snapshotter;
   },

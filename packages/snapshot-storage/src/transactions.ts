@@ -32,7 +32,10 @@ export interface SnapshotReader {
    * taken) and returns the parent id chain it would record: backends check before slow work.
    */
   checkCreate(key: string, parent: string, opts?: SnapshotOptions): readonly number[];
-  /** Throws what commit would refuse; returns the active snapshot it would commit. */
+  /**
+   * Throws what commit would refuse; returns the active snapshot it would commit, with the
+   * parent it will have (`opts.parent` rebases a snapshot prepared without one).
+   */
   checkCommit(key: string, name: string, opts?: SnapshotOptions): StoredSnapshot;
 }
 
@@ -40,7 +43,10 @@ export interface SnapshotReader {
 export interface SnapshotWriter extends SnapshotReader {
   /** A new active snapshot or view with a fresh id over committed `parent` ("" for none). */
   create(kind: "active" | "view", key: string, parent: string, opts?: SnapshotOptions): SnapshotChain;
-  /** Active `key` becomes committed `name` (same id, labels replaced by `opts.labels`). */
+  /**
+   * Active `key` becomes committed `name` (same id, labels replaced by `opts.labels`, parent
+   * set from `opts.parent` when it had none).
+   */
   commit(key: string, name: string, usage: SnapshotUsage, opts?: SnapshotOptions): StoredSnapshot;
   /** Removes `key`; FailedPrecondition while it has children. Returns what was removed. */
   remove(key: string): StoredSnapshot;
@@ -104,7 +110,13 @@ export function snapshotReader(tx: RawTx): SnapshotReader {
       if (find(name)) throw alreadyExists(`snapshot ${JSON.stringify(name)} already exists`);
       const active = get(key);
       if (active.kind !== "active") throw failedPrecondition(`snapshot ${JSON.stringify(key)} is ${active.kind}, not active`);
-      return active;
+      const parent = rebasedParent(active, opts.parent);
+      if (parent !== active.parent) {
+        const p = find(parent);
+        if (!p) throw notFound(`parent snapshot ${JSON.stringify(parent)} does not exist`);
+        if (p.kind !== "committed") throw failedPrecondition(`parent ${JSON.stringify(parent)} is not committed`);
+      }
+      return { ...active, parent };
     },
   };
 }
@@ -207,4 +219,17 @@ function parentChain(lookup: (name: string) => { readonly id: number; readonly p
     name = r.parent;
   }
   return ids;
+}
+
+/**
+ * containerd's rule for a parent given at commit: a snapshot prepared without one takes it
+ * (the unpacker applies layers side by side and chains them as it commits); one that has a
+ * parent keeps it, and naming a different one is an error.
+ */
+function rebasedParent(active: StoredSnapshot, parent: string | undefined): string {
+  if (parent === undefined || parent === "" || parent === active.parent) return active.parent;
+  if (active.parent !== "") {
+    throw invalidArgument(`cannot change parent of active snapshot ${JSON.stringify(active.name)} on commit`);
+  }
+  return parent;
 }

@@ -1,4 +1,14 @@
-import { DifferPlugin, GrpcPlugin, MetadataPlugin, StreamingPlugin, definePlugin, notFound } from "@berth/core";
+import {
+  DifferPlugin,
+  GrpcPlugin,
+  MetadataPlugin,
+  PluginTypes,
+  SNAPSHOT_REBASE_CAPABILITY,
+  StreamingPlugin,
+  definePlugin,
+  hasCapability,
+  notFound,
+} from "@berth/core";
 import { createTransferService } from "./transfer-service.js";
 
 /**
@@ -13,6 +23,8 @@ export const transferGrpcPlugin = definePlugin({
     const differs = ctx.all(DifferPlugin);
     const differ = differs.get("walking") ?? [...differs.values()][0];
     if (differ === undefined) throw notFound("no differ loaded to unpack layers");
-    return createTransferService({ metadata: ctx.single(MetadataPlugin), streams: ctx.single(StreamingPlugin), differ, log: ctx.log });
+    // Asked per pull: a snapshotter registered later (a proxy) is looked up when it is used.
+    const canRebase = (name: string) => hasCapability(ctx.statuses(), PluginTypes.snapshotter, name, SNAPSHOT_REBASE_CAPABILITY);
+    return createTransferService({ metadata: ctx.single(MetadataPlugin), streams: ctx.single(StreamingPlugin), differ, canRebase, log: ctx.log });
   },
 });

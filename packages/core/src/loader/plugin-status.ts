@@ -14,3 +14,9 @@ export interface PluginStatus {
   readonly error: BerthError | undefined;
   readonly meta: PluginMeta;
 }
+
+/** Whether plugin `type`.`id` loaded and lists `capability` (what `ctr plugins ls -d` shows). */
+export function hasCapability(statuses: readonly PluginStatus[], type: string, id: string, capability: string): boolean {
+  const status = statuses.find((s) => s.type === type && s.id === id);
+  return status?.state === "ok" && status.meta.capabilities.has(capability);
+}

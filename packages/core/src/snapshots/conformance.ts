@@ -4,6 +4,7 @@ import { errorCases } from "./conformance-errors.js";
 import { filesystemCases } from "./conformance-files.js";
 import { metadataCases } from "./conformance-metadata.js";
 import { deepChainCase } from "./conformance-deep.js";
+import { rebaseCases } from "./conformance-rebase.js";
 
 export type { ConformanceCase, ConformanceHarness } from "./conformance-harness.js";
 export { DEEP_CHAIN_CASE, DEEP_CHAIN_LAYERS } from "./conformance-deep.js";
@@ -15,6 +16,8 @@ export interface ConformanceOptions {
    * attempt to drop a required case never silently shrinks the suite.
    */
   readonly skip?: readonly string[];
+  /** The backend's plugin lists SNAPSHOT_REBASE_CAPABILITY: the rebase cases run too. */
+  readonly rebase?: boolean;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface ConformanceOptions {
  * with a fresh snapshotter (and root) per case.
  */
 export function snapshotterConformance(opts: ConformanceOptions = {}): ConformanceCase[] {
-  const all = [...filesystemCases, ...metadataCases, ...errorCases, deepChainCase];
+  const all = [...filesystemCases, ...metadataCases, ...errorCases, deepChainCase, ...(opts.rebase ? rebaseCases : [])];
   const skip = new Set(opts.skip ?? []);
   for (const id of skip) {
     const found = all.find((c) => c.id === id);

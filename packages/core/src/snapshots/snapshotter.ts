@@ -38,7 +38,20 @@ export interface Mount {
 
 export interface SnapshotOptions {
   readonly labels?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Commit only: the parent of a snapshot prepared without one (containerd's WithParent). Only
+   * snapshotters whose plugin lists SNAPSHOT_REBASE_CAPABILITY accept it; a snapshot that has a
+   * parent cannot change it.
+   */
+  readonly parent?: string | undefined;
 }
+
+/**
+ * The plugin capability of a snapshotter whose layers do not depend on their parents' contents
+ * (overlay): an unpacker may prepare every layer without a parent, apply them side by side and
+ * name each one's parent as it commits them in order.
+ */
+export const SNAPSHOT_REBASE_CAPABILITY = "rebase";
 
 /**
  * Every call gets an OpContext: backends ignore its namespace, the namespaced view that

@@ -10,6 +10,8 @@ export interface PullDeps {
   readonly metadata: MetadataStore;
   readonly catalog: ImageCatalog;
   readonly differ: Differ;
+  /** The snapshotter takes a parent at commit (UnpackTarget.rebase). */
+  readonly canRebase: boolean;
   /** The snapshotter images unpack into, by the name metadata knows it ("overlayfs"). */
   readonly snapshotter: string;
   /** A certs.d-style hosts directory; "" for none. */
@@ -36,7 +38,7 @@ export async function pullCriImage(deps: PullDeps, ctx: OpContext, ref: string, 
   const resolver = createResolver({ hostsDir: deps.hostsDir || undefined, credentials, headers: deps.headers, logger: deps.log });
   try {
     const result = await pullImage(deps.metadata, ctx, registrySource(resolver, name), {
-      unpack: { name: deps.snapshotter, snapshotter, differ: deps.differ },
+      unpack: { name: deps.snapshotter, snapshotter, differ: deps.differ, rebase: deps.canRebase },
       labels,
     });
     const target = result.image.target;

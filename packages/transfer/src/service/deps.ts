@@ -6,6 +6,8 @@ export interface TransferServiceDeps {
   readonly streams: StreamManager;
   /** The differ that unpacks layers. */
   readonly differ: Differ;
+  /** Whether the snapshotter named so takes a parent at commit (see UnpackTarget.rebase). */
+  readonly canRebase?: ((snapshotter: string) => boolean) | undefined;
   readonly log: Logger;
 }
 

@@ -27,5 +27,5 @@ export function unpackTarget(deps: TransferServiceDeps, store: transferTypes.Ima
   const name = config.snapshotter === "" ? "overlayfs" : config.snapshotter;
   const snapshotter = deps.metadata.snapshotters.get(name);
   if (snapshotter === undefined) throw invalidArgument(`snapshotter not loaded: ${name}`);
-  return { name, snapshotter, differ: deps.differ };
+  return { name, snapshotter, differ: deps.differ, rebase: deps.canRebase?.(name) };
 }
