@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { open, type Key as LmdbKey, type RootDatabase, type Transaction } from "lmdb";
 import { hasPrefix, type Key } from "./keys.js";
 import { MutationLog, type DirtyBackend } from "./mutation-log.js";
+import { breathe } from "./breathe.js";
 
 export interface Entry<T> {
   readonly key: Key;
@@ -67,6 +68,8 @@ export class MetaDb implements ReadTx {
   /** Deletions, dirty backends and written keys, for garbage collection. */
   readonly mutations = new MutationLog();
   #closing: Promise<void> | undefined;
+  /** How long the last `update` held the write lock (see writersServed). */
+  #lastUpdateMs = 0;
 
   private constructor(env: RootDatabase) {
     this.#env = env;
@@ -128,10 +131,12 @@ export class MetaDb implements ReadTx {
     const marks: (DirtyBackend | undefined)[] = [];
     const tx = this.#writeTx(marks);
     let result: R | undefined;
+    const started = performance.now();
     this.#env.transactionSync(() => {
       result = synchronous(fn(tx));
       // Return nothing: a thenable returned here would make lmdb defer the commit.
     });
+    this.#lastUpdateMs = performance.now() - started;
     // The collector's own sweep is no mutation to schedule a collection for.
     if (!opts.silent) this.mutations.committed(marks);
     return result as R;
@@ -157,6 +162,18 @@ export class MetaDb implements ReadTx {
     await this.#env.flushed;
     this.mutations.committed(marks);
     return result as R;
+  }
+
+  /**
+   * Resolves after as much time for other work as the last `update` took, once the writes then
+   * queued for lmdb's write thread (`commit`) have committed. A run of synchronous transactions
+   * (the collector's sweep, a deleted lease's resources) awaits it between two of them:
+   * otherwise the next takes the write lock again at once, and a request's write waits out
+   * several of them instead of at most one.
+   */
+  async writersServed(): Promise<void> {
+    await breathe(this.#lastUpdateMs);
+    await this.#env.committed;
   }
 
   #writeTx(marks: (DirtyBackend | undefined)[]): WriteTx {

@@ -47,8 +47,6 @@ const NO_BACKEND_SWEEP: BackendSweep = { removed: 0, failed: 0 };
  */
 const SWEEP_BUDGET = { removals: 1024, ms: 3 };
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Backends ignore namespaces, and a backend sweep once started is not cancelled: its context carries neither. */
 const BACKEND_CTX: OpContext = { namespace: "" };
 
@@ -95,7 +93,7 @@ export function createLmdbCollector(parts: CollectorParts): LmdbCollector {
       let remarked = 0;
       for (let done = false; !done; ) {
         // Writers run between batches. A cancelled caller stops waiting (scheduler); the sweep, once begun, finishes.
-        await nextTurn();
+        await db.writersServed();
         const batchStart = performance.now();
         const current = sweeper;
         done = db.update(

@@ -1,11 +1,12 @@
 import { canceled } from "@berth/core";
+import { breathe } from "./breathe.js";
 import type { ReadSnapshot, ReadTx } from "./db.js";
 import { isExpiredLease, isRoot, nodeId, nodeOfKey, recordKey, references, visitId, type GcNode } from "./gc-graph.js";
 import { namespaceObjectsPrefix, namespacesPrefix, type Key } from "./keys.js";
 import type { LeaseRecord, SnapshotRecord } from "./records.js";
 
 /** How long marking may keep the event loop before it lets other work run. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 
 /**
  * Splits long synchronous work into slices of a few milliseconds so that reads and writes
@@ -28,7 +29,7 @@ export class Pacer {
     const elapsed = performance.now() - this.#sliceStart;
     if (elapsed < SLICE_MS) return;
     this.#endSlice(elapsed);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await breathe(1);
     if (this.#signal?.aborted) throw canceled("garbage collection canceled", this.#signal.reason);
     this.#sliceStart = performance.now();
   }

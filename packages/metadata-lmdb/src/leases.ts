@@ -114,7 +114,7 @@ async function removeReleasedResources(db: MetaDb, ns: string, id: string): Prom
       batch.push(key);
       if (batch.length < RELEASE_BATCH) continue;
       if (!flush()) return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await db.writersServed();
     }
     if (batch.length > 0) flush();
   } finally {
