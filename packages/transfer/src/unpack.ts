@@ -109,7 +109,7 @@ async function unpackInOrder(
     ctx.signal?.throwIfAborted();
     events.onLayer?.(layer.desc, "unpacking");
     const applied = await applyLayer(target, ctx, layer, chain[index]!, parentOf(chain, index));
-    if (applied !== undefined) await commitLayer(target, ctx, layer, applied, undefined);
+    await commitLayer(target, ctx, layer, applied, undefined);
     events.onLayer?.(layer.desc, "unpacked");
   }
 }
@@ -152,13 +152,16 @@ async function unpackSideBySide(
     try {
       if (failure !== undefined) throw failure;
       const { applied, rebaseOnto } = await applies[n]!;
-      if (applied !== undefined) await commitLayer(target, layerCtx, layer, applied, rebaseOnto);
+      await commitLayer(target, layerCtx, layer, applied, rebaseOnto);
       committedUpTo = index;
       events.onLayer?.(layer.desc, "unpacked");
     } catch (err) {
       failure ??= err;
       stop.abort(err);
-      const settled = await applies[n]!.then((a) => a.applied, () => undefined);
+      const settled = await applies[n]!.then(
+        (a) => a.applied,
+        () => undefined,
+      );
       if (settled !== undefined) await target.snapshotter.remove(ctx, settled.key).catch(() => undefined);
     }
   }
@@ -186,9 +189,9 @@ interface AppliedLayer {
 }
 
 /**
- * Prepares a snapshot for the layer and applies it; undefined when another unpack committed the
- * same chain ID first (its snapshot is as good as ours). `asLayer`: the snapshot has no parent
- * yet but will be stacked on one, so whiteouts must stay in the layer as overlay markers.
+ * Prepares a snapshot for the layer and applies it (a failure removes the snapshot). `asLayer`:
+ * the snapshot has no parent yet but will be stacked on one, so whiteouts must stay in the
+ * layer as overlay markers.
  */
 async function applyLayer(
   target: UnpackTarget,
@@ -197,7 +200,7 @@ async function applyLayer(
   chainId: string,
   parent: string,
   opts: { asLayer?: boolean } = {},
-): Promise<AppliedLayer | undefined> {
+): Promise<AppliedLayer> {
   const { snapshotter, differ } = target;
   const live = differ.readsApplySource === true ? layer.live : undefined;
   if (live === undefined) {
