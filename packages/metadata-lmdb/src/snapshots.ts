@@ -6,6 +6,7 @@ import {
   isNotFound,
   lookupLabel,
   notFound,
+  parentAtCommit,
   parseFilters,
   unknown as unknownError,
   type FieldLookup,
@@ -75,7 +76,6 @@ function nextBackendKey(tx: WriteTx, ns: string, key: string): string {
   return `${ns}/${seq}/${key}`;
 }
 
-/** The caller's lease must exist before anything is created for it (containerd: NotFound). */
 /**
  * The parent a commit gives the snapshot: its own, or `requested` for one prepared without a
  * parent (containerd's rebase at commit; the backend is told its own key for that parent).
@@ -86,14 +86,20 @@ function rebasedParent(
   active: SnapshotRecord,
   requested: string | undefined,
 ): { name: string; rebaseOnto?: string } {
-  if (requested === undefined || requested === "" || requested === active.parent) return { name: active.parent };
-  if (active.parent !== "") throw invalidArgument(`cannot change parent of active snapshot ${JSON.stringify(at.key)} on commit`);
-  const parent = visibleSnapshot(tx, at.ns, at.snapshotter, requested);
-  if (!parent) throw notFound(`parent snapshot ${JSON.stringify(requested)} does not exist`);
-  if (parent.kind !== "committed") throw failedPrecondition(`parent snapshot ${JSON.stringify(requested)} is not committed`);
-  return { name: requested, rebaseOnto: parent.backendKey };
+  const name = parentAtCommit(at.key, active.parent, requested);
+  if (name === active.parent) return { name };
+  return { name, rebaseOnto: committedParent(tx, at.ns, at.snapshotter, name).backendKey };
 }
 
+/** The record of `parent`; NotFound or FailedPrecondition unless it is a committed snapshot. */
+function committedParent(tx: ReadTx, ns: string, snapshotter: string, parent: string): SnapshotRecord {
+  const p = visibleSnapshot(tx, ns, snapshotter, parent);
+  if (!p) throw notFound(`parent snapshot ${JSON.stringify(parent)} does not exist`);
+  if (p.kind !== "committed") throw failedPrecondition(`parent snapshot ${JSON.stringify(parent)} is not committed`);
+  return p;
+}
+
+/** The caller's lease must exist before anything is created for it (containerd: NotFound). */
 function checkLease(tx: ReadTx, ns: string, lease: string | undefined): void {
   if (lease && !tx.has(leaseKey(ns, lease))) throw notFound(`lease ${JSON.stringify(lease)} does not exist`);
 }
@@ -174,12 +180,7 @@ export function createNamespacedSnapshotter(opts: NamespacedSnapshotterOptions):
       }
     }
     let backendParent = "";
-    if (parent !== "") {
-      const p = visibleSnapshot(tx, ns, snapshotter, parent);
-      if (!p) throw notFound(`parent snapshot ${JSON.stringify(parent)} does not exist`);
-      if (p.kind !== "committed") throw failedPrecondition(`parent snapshot ${JSON.stringify(parent)} is not committed`);
-      backendParent = p.backendKey;
-    }
+    if (parent !== "") backendParent = committedParent(tx, ns, snapshotter, parent).backendKey;
     return { backendKey: nextBackendKey(tx, ns, key), backendParent };
   }
 

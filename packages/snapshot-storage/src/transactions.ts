@@ -4,6 +4,7 @@ import {
   internal,
   invalidArgument,
   notFound,
+  parentAtCommit,
   parseFilters,
   type SnapshotInfo,
   type SnapshotOptions,
@@ -66,6 +67,14 @@ export function snapshotReader(tx: RawTx): SnapshotReader {
     return found;
   };
   const parentIds = (parent: string) => parentChain(record, parent);
+  /** NotFound or FailedPrecondition unless `parent` is a committed snapshot. */
+  const requireCommitted = (parent: string) => {
+    const p = find(parent);
+    if (!p) throw notFound(`parent snapshot ${JSON.stringify(parent)} does not exist`);
+    if (p.kind !== "committed") {
+      throw failedPrecondition(`parent ${JSON.stringify(parent)} is ${p.kind === "view" ? "a view" : "active"}, not committed`);
+    }
+  };
   return {
     get,
     find,
@@ -94,11 +103,7 @@ export function snapshotReader(tx: RawTx): SnapshotReader {
       validateLabels({ ...opts.labels });
       let ids: number[] = [];
       if (parent !== "") {
-        const p = find(parent);
-        if (!p) throw notFound(`parent snapshot ${JSON.stringify(parent)} does not exist`);
-        if (p.kind !== "committed") {
-          throw failedPrecondition(`parent ${JSON.stringify(parent)} is ${p.kind === "view" ? "a view" : "active"}, not committed`);
-        }
+        requireCommitted(parent);
         ids = parentIds(parent);
       }
       if (find(key)) throw alreadyExists(`snapshot ${JSON.stringify(key)} already exists`);
@@ -110,12 +115,8 @@ export function snapshotReader(tx: RawTx): SnapshotReader {
       if (find(name)) throw alreadyExists(`snapshot ${JSON.stringify(name)} already exists`);
       const active = get(key);
       if (active.kind !== "active") throw failedPrecondition(`snapshot ${JSON.stringify(key)} is ${active.kind}, not active`);
-      const parent = rebasedParent(active, opts.parent);
-      if (parent !== active.parent) {
-        const p = find(parent);
-        if (!p) throw notFound(`parent snapshot ${JSON.stringify(parent)} does not exist`);
-        if (p.kind !== "committed") throw failedPrecondition(`parent ${JSON.stringify(parent)} is not committed`);
-      }
+      const parent = parentAtCommit(key, active.parent, opts.parent);
+      if (parent !== active.parent) requireCommitted(parent);
       return { ...active, parent };
     },
   };
@@ -219,17 +220,4 @@ function parentChain(lookup: (name: string) => { readonly id: number; readonly p
     name = r.parent;
   }
   return ids;
-}
-
-/**
- * containerd's rule for a parent given at commit: a snapshot prepared without one takes it
- * (the unpacker applies layers side by side and chains them as it commits); one that has a
- * parent keeps it, and naming a different one is an error.
- */
-function rebasedParent(active: StoredSnapshot, parent: string | undefined): string {
-  if (parent === undefined || parent === "" || parent === active.parent) return active.parent;
-  if (active.parent !== "") {
-    throw invalidArgument(`cannot change parent of active snapshot ${JSON.stringify(active.name)} on commit`);
-  }
-  return parent;
 }

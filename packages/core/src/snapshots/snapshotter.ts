@@ -1,3 +1,4 @@
+import { invalidArgument } from "../errdefs/index.js";
 import type { OpContext } from "../content/index.js";
 
 /**
@@ -52,6 +53,17 @@ export interface SnapshotOptions {
  * name each one's parent as it commits them in order.
  */
 export const SNAPSHOT_REBASE_CAPABILITY = "rebase";
+
+/**
+ * containerd's rule for a parent given at commit: a snapshot prepared without one takes it; one
+ * that has a parent keeps it, and naming a different one is InvalidArgument. Returns the parent
+ * the committed snapshot gets; checking that it exists and is committed is the store's part.
+ */
+export function parentAtCommit(key: string, current: string, requested: string | undefined): string {
+  if (requested === undefined || requested === "" || requested === current) return current;
+  if (current !== "") throw invalidArgument(`cannot change parent of active snapshot ${JSON.stringify(key)} on commit`);
+  return requested;
+}
 
 /**
  * Every call gets an OpContext: backends ignore its namespace, the namespaced view that
