@@ -28,7 +28,16 @@ async function openSession(command: string[], cols: number, rows: number): Promi
 
 const screen = async (session: string) => (await run(tmux, ["capture-pane", "-p", "-t", session])).stdout;
 const type = (session: string, text: string) => run(tmux, ["send-keys", "-t", session, text, "Enter"]);
-const waitForScreen = (session: string, pattern: RegExp) => eventually(async () => (pattern.test(await screen(session)) ? true : undefined), 50);
+/** Waits for `pattern` on the screen; after 30 s fails with what the screen shows (a hang says where it stopped). */
+async function waitForScreen(session: string, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  await eventually(async () => {
+    const shown = await screen(session);
+    if (pattern.test(shown)) return true;
+    if (Date.now() > deadline) throw new Error(`no ${String(pattern)} on the screen after 30 s; it shows:\n${shown}`);
+    return undefined;
+  }, 50);
+}
 
 describe("terminals", () => {
   it("ctr run -t is interactive, sized like the client's terminal, and follows resizes", async () => {
