@@ -47,6 +47,21 @@ describe("write, commit and read", () => {
     expect((await readAll(store.read(ctx, digest, { offset: data.length }))).length).toBe(0);
   });
 
+  it("reads the same bytes either side of the small-read threshold (64 KiB), whole and in ranges", async () => {
+    const { store } = await newStore();
+    for (const length of [64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 200 * 1024]) {
+      const { data, digest } = blob(length);
+      const w = await store.writer(ctx, { ref: `edge-${length}` });
+      await w.write(data);
+      await w.commit(length, digest);
+      expect(Buffer.compare(await readAll(store.read(ctx, digest)), data)).toBe(0);
+      for (const [offset, size] of [[1, 0], [Math.max(0, length - 64 * 1024), 64 * 1024], [3, 64 * 1024 + 1], [length - 1, 5]] as const) {
+        const got = await readAll(store.read(ctx, digest, { offset, size }));
+        expect(Buffer.compare(got, data.subarray(offset, size > 0 ? offset + size : length))).toBe(0);
+      }
+    }
+  });
+
   it("reading past the end is OutOfRange; an unknown digest is NotFound", async () => {
     const { store } = await newStore();
     const { data, digest } = blob(10);

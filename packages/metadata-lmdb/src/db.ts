@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { open, type Key as LmdbKey, type RootDatabase, type Transaction } from "lmdb";
 import { hasPrefix, type Key } from "./keys.js";
 import { MutationLog, type DirtyBackend } from "./mutation-log.js";
+import { CommitPath } from "./commit-path.js";
 import { breathe } from "./breathe.js";
 
 export interface Entry<T> {
@@ -70,17 +71,22 @@ export class MetaDb implements ReadTx {
   #closing: Promise<void> | undefined;
   /** How long the last `update` held the write lock (see writersServed). */
   #lastUpdateMs = 0;
+  readonly #commitPath: CommitPath;
 
-  private constructor(env: RootDatabase) {
+  private constructor(env: RootDatabase, commitPath: CommitPath) {
     this.#env = env;
+    this.#commitPath = commitPath;
   }
 
-  /** Opens (creating if needed) the environment file at `path` (plus `<path>-lock`). */
-  static open(path: string): MetaDb {
+  /**
+   * Opens (creating if needed) the environment file at `path` (plus `<path>-lock`). `commitPath`
+   * decides where `commit` runs; tests pass one to pin either path.
+   */
+  static open(path: string, opts: { readonly commitPath?: CommitPath } = {}): MetaDb {
     const env = open({ path });
     // lmdb opens its files without close-on-exec; every shim berthd starts would keep them open.
     setCloseOnExecForPaths([resolve(path), `${resolve(path)}-lock`]);
-    return new MetaDb(env);
+    return new MetaDb(env, opts.commitPath ?? new CommitPath());
   }
 
   get<T>(key: Key): T | undefined {
@@ -143,15 +149,23 @@ export class MetaDb implements ReadTx {
   }
 
   /**
-   * Like `update`, but the commit and its fsync run on lmdb's write thread instead of blocking
-   * the main thread: `fn` runs later, on the main thread, in a child transaction of lmdb's
-   * current write batch (a throw undoes only its own writes, and nothing else runs in between),
-   * and the promise settles once the batch is committed and flushed to disk. So a caller that
-   * awaits it before answering keeps containerd's guarantee (bolt answers after its commit's
-   * fsync) while concurrent requests share one commit. `fn` must be synchronous.
+   * Commits `fn`'s writes for a request, which answers only once they are on disk (containerd's
+   * bolt answers after its commit's fsync). Where the disk syncs fast this is `update`, inline;
+   * otherwise (see CommitPath) the commit and its fsync run on lmdb's write thread: `fn` runs
+   * later, on the main thread, in a child transaction of lmdb's current write batch (a throw
+   * undoes only its own writes, and nothing else runs in between), so concurrent requests share
+   * one fsync. `fn` must be synchronous.
    */
   async commit<R>(fn: (tx: WriteTx) => R): Promise<R> {
     this.#checkOpen();
+    if (this.#commitPath.inline()) {
+      const started = performance.now();
+      try {
+        return this.update(fn);
+      } finally {
+        this.#commitPath.measured(performance.now() - started);
+      }
+    }
     const marks: (DirtyBackend | undefined)[] = [];
     const tx = this.#writeTx(marks);
     let result: R | undefined;

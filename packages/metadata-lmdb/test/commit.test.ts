@@ -1,16 +1,23 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CommitPath } from "../src/commit-path.js";
 import { MetaDb } from "../src/db.js";
 import { afterThisTest, tempDir } from "./helpers.js";
 
-async function openDb(): Promise<{ db: MetaDb; path: string }> {
-  const path = join(await tempDir(), "meta.lmdb");
-  const db = MetaDb.open(path);
-  afterThisTest(() => db.close());
-  return { db, path };
-}
+/** Both places a commit can run: a budget no commit fits pins the write thread. */
+const paths = [
+  { where: "inline", commitPath: () => new CommitPath(Infinity) },
+  { where: "on lmdb's write thread", commitPath: () => new CommitPath(-1, Number.MAX_SAFE_INTEGER) },
+];
 
-describe("MetaDb.commit (committed on lmdb's write thread)", () => {
+describe.each(paths)("MetaDb.commit ($where)", ({ commitPath }) => {
+  async function openDb(): Promise<{ db: MetaDb; path: string }> {
+    const path = join(await tempDir(), "meta.lmdb");
+    const db = MetaDb.open(path, { commitPath: commitPath() });
+    afterThisTest(() => db.close());
+    return { db, path };
+  }
+
   it("answers with the callback's result once its writes are visible and survive a reopen", async () => {
     const { db, path } = await openDb();
     const result = await db.commit((tx) => {
@@ -25,7 +32,7 @@ describe("MetaDb.commit (committed on lmdb's write thread)", () => {
     expect(again.get(["a"])).toBe(1);
   });
 
-  it("concurrent commits share a batch, and one that throws leaves only its own writes out", async () => {
+  it("of concurrent commits, one that throws leaves only its own writes out", async () => {
     const { db } = await openDb();
     const failing = db.commit((tx) => {
       tx.put(["bad"], 1);
@@ -53,5 +60,31 @@ describe("MetaDb.commit (committed on lmdb's write thread)", () => {
   it("refuses an async callback, which would hold lmdb's write transaction across turns", async () => {
     const { db } = await openDb();
     await expect(db.commit(async () => undefined)).rejects.toThrow(/synchronous/);
+  });
+});
+
+describe("CommitPath", () => {
+  it("stays inline while commits fit the budget, and leaves it once their average does not", () => {
+    const path = new CommitPath(1, 4);
+    for (let i = 0; i < 10; i++) {
+      expect(path.inline()).toBe(true);
+      path.measured(0.3);
+    }
+    path.measured(20); // one slow fsync moves the average past the budget
+    expect(path.inline()).toBe(false);
+  });
+
+  it("re-measures inline one commit in `resampleEvery`, and comes back once the disk is fast again", () => {
+    const path = new CommitPath(1, 4);
+    path.measured(8);
+    const choices = Array.from({ length: 8 }, () => path.inline());
+    expect(choices).toEqual([false, false, false, true, false, false, false, true]);
+    const ranInline: boolean[] = [];
+    for (let commit = 0; commit < 100; commit++) {
+      const inline = path.inline();
+      if (inline) path.measured(0.2); // the disk is fast again
+      ranInline.push(inline);
+    }
+    expect(ranInline.slice(-10)).toEqual(Array(10).fill(true));
   });
 });
