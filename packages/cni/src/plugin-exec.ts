@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { internal, notFound } from "@berth/core";
+import { describeExit, runProgram, type ProgramResult } from "@berth/native";
 import { describe, parsePluginFailure, pluginCanceled, pluginError, type PluginCall } from "./plugin-error.js";
 
 export type CniCommand = "ADD" | "DEL" | "CHECK" | "VERSION";
@@ -50,15 +50,18 @@ export async function execPlugin(inv: PluginInvocation): Promise<unknown> {
     CNI_ARGS: inv.args,
     CNI_PATH: inv.binDirs.join(":"),
   };
-  const { code, stdout, stderr, error } = await runBinary(binary, env, JSON.stringify(inv.stdin), inv.signal);
-  if (error) {
-    if (inv.signal?.aborted) throw pluginCanceled(inv, error);
-    throw internal(`${describe(inv)}: cannot run ${binary}: ${error.message}`, error);
+  let result: ProgramResult;
+  try {
+    result = await runProgram(binary, [binary], { env, input: JSON.stringify(inv.stdin), ...(inv.signal ? { signal: inv.signal } : {}) });
+  } catch (err) {
+    throw internal(`${describe(inv)}: cannot run ${binary}: ${(err as Error).message}`, err);
   }
-  if (code !== 0) {
+  if (result.aborted) throw pluginCanceled(inv, inv.signal?.reason);
+  const stdout = result.stdout.toString("utf8");
+  if (!result.exit.exited || result.exit.exitCode !== 0) {
     const failure = parsePluginFailure(stdout);
     if (failure) throw pluginError(inv, failure);
-    const text = stderr.trim() || stdout.trim() || `exit status ${code}`;
+    const text = result.stderr.toString("utf8").trim() || stdout.trim() || describeExit(result.exit);
     throw internal(`${describe(inv)} failed: ${text}`);
   }
   if (stdout.trim() === "") return undefined;
@@ -67,34 +70,4 @@ export async function execPlugin(inv: PluginInvocation): Promise<unknown> {
   } catch (err) {
     throw internal(`${describe(inv)} printed a result that is not JSON: ${stdout.slice(0, 200)}`, err);
   }
-}
-
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly error?: Error;
-}
-
-function runBinary(binary: string, env: NodeJS.ProcessEnv, input: string, signal: AbortSignal | undefined): Promise<Finished> {
-  return new Promise((resolve) => {
-    const child = spawn(binary, [], { env, stdio: ["pipe", "pipe", "pipe"], ...(signal ? { signal } : {}) });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let spawnError: Error | undefined;
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => (spawnError ??= e));
-    // A plugin that exits before reading all of stdin must not crash us with EPIPE.
-    child.stdin.on("error", () => {});
-    child.stdin.end(input);
-    child.on("close", (code) =>
-      resolve({
-        code,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-        ...(spawnError ? { error: spawnError } : {}),
-      }),
-    );
-  });
 }

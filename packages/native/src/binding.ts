@@ -20,6 +20,8 @@ export interface NativeBinding {
   setChildSubreaper(): void;
   waitAny(): { pid: number; status: number; exited: boolean; exitCode: number; signal: number | undefined } | undefined;
   getpgid(pid: number): number;
+  pidfdOpen(pid: number): number;
+  waitPidfd(fd: number): { pid: number; status: number; exited: boolean; exitCode: number; signal: number | undefined } | undefined;
   spawnProcess(file: string, argv: readonly string[], envp: readonly string[], fds: readonly number[], cwd: string | undefined, setsid: boolean): number;
   pipe(): [number, number];
   unixListen(path: RawPath): number;

@@ -35,8 +35,10 @@ export {
   MS_STRICTATIME,
   PAGE_SIZE,
 } from "./mount.js";
-export { setChildSubreaper, waitAny, getpgid, spawnProcess } from "./processes.js";
+export { setChildSubreaper, waitAny, waitForExit, getpgid, spawnProcess, describeExit } from "./processes.js";
 export type { ReapedChild, SpawnOptions } from "./processes.js";
+export { runProgram } from "./run-program.js";
+export type { ProgramResult, RunProgramOptions } from "./run-program.js";
 export { pipe, eventfd, setCloseOnExec, setCloseOnExecForPaths, watchReadable } from "./descriptors.js";
 export type { FdWatch } from "./descriptors.js";
 export { unixListen, receiveFd } from "./sockets.js";

@@ -1,4 +1,6 @@
+import { closeSync } from "node:fs";
 import { binding } from "./binding.js";
+import { watchReadable } from "./descriptors.js";
 import { rethrowAsSystemError } from "./system-error.js";
 
 /** A terminated child, as one waitpid(2) reported it. */
@@ -12,6 +14,11 @@ export interface ReapedChild {
   readonly exitCode: number;
   /** The signal that killed the child, when one did. */
   readonly signal: number | undefined;
+}
+
+/** "exit status 1" or "killed by signal 9", for error messages. */
+export function describeExit(exit: ReapedChild): string {
+  return exit.signal !== undefined ? `killed by signal ${exit.signal}` : `exit status ${exit.exitCode}`;
 }
 
 /**
@@ -29,6 +36,35 @@ export function setChildSubreaper(): void {
  */
 export function waitAny(): ReapedChild | undefined {
   return rethrowAsSystemError(() => binding.waitAny());
+}
+
+/**
+ * Reaps `pid`, a child started with spawnProcess, once it exits: its pidfd is polled on Node's
+ * loop and reaped with waitid on that pidfd alone. For processes that also use child_process,
+ * where waitAny would take libuv's children (berthd starting shims); the pid must not be
+ * reaped any other way.
+ */
+export function waitForExit(pid: number): Promise<ReapedChild> {
+  const pidfd = rethrowAsSystemError(() => binding.pidfdOpen(pid));
+  return new Promise((resolve, reject) => {
+    const watch = watchReadable(pidfd, () => {
+      let exit: ReapedChild | undefined;
+      try {
+        exit = rethrowAsSystemError(() => binding.waitPidfd(pidfd));
+        if (exit === undefined) return; // woken before the exit was ready
+      } catch (err) {
+        finish();
+        reject(err as Error);
+        return;
+      }
+      finish();
+      resolve(exit);
+    });
+    const finish = () => {
+      watch.close();
+      closeSync(pidfd);
+    };
+  });
 }
 
 /** The process group of `pid` (0: this process). */

@@ -231,6 +231,46 @@ describe("what a shim needs: spawning, pipes, console sockets, terminals, eventf
     expect(r.missing).toEqual({ code: "ENOENT", syscall: "spawn", path: "/no/such/program" });
   });
 
+  it("waitForExit reaps a spawnProcess child through its pidfd, beside child_process children", async () => {
+    const devNull = openSync("/dev/null", "r+");
+    try {
+      const spawn = (script: string) => native.spawnProcess("/bin/sh", ["sh", "-c", script], { fds: [devNull, devNull, devNull] });
+      const quick = spawn("exit 4");
+      const slow = spawn("sleep 30");
+      // libuv reaps only its own children: both kinds finish, each with its own status.
+      const [quickExit, viaNode] = await Promise.all([native.waitForExit(quick), promisify(execFile)("/bin/sh", ["-c", "echo node"])]);
+      expect(quickExit).toMatchObject({ pid: quick, exited: true, exitCode: 4, signal: undefined });
+      expect(viaNode.stdout).toBe("node\n");
+      const slowExit = native.waitForExit(slow);
+      process.kill(slow, "SIGTERM");
+      expect(await slowExit).toMatchObject({ pid: slow, exited: false, signal: 15, exitCode: 143 });
+      // Reaped: the pid no longer names a child (kill would find a zombie otherwise).
+      expect(() => process.kill(slow, 0)).toThrow(/ESRCH/);
+    } finally {
+      closeSync(devNull);
+    }
+  });
+
+  it("runProgram feeds stdin, collects stdout and stderr within a budget, and reports the exit", async () => {
+    const sh = (script: string, options?: Parameters<typeof native.runProgram>[2]) => native.runProgram("/bin/sh", ["sh", "-c", script], options);
+    const ran = await sh('read line; echo "got $line $X"; echo oops >&2; exit 2', { input: "hello\n", env: { X: "x", PATH: "/usr/bin:/bin" } });
+    expect(ran).toMatchObject({ exit: { exited: true, exitCode: 2 }, aborted: false });
+    expect(ran.stdout.toString()).toBe("got hello x\n");
+    expect(ran.stderr.toString()).toBe("oops\n");
+    // Output past the budget is dropped, not buffered.
+    expect((await sh("head -c 100000 /dev/zero", { maxOutput: 1000 })).stdout.length).toBeLessThanOrEqual(1000);
+    // A daemon left holding stdout: the exit counts, and the drain is bounded.
+    const started = performance.now();
+    const leaky = await sh("sleep 5 & echo left", { drainAfterExitMs: 100 });
+    expect(leaky.stdout.toString()).toBe("left\n");
+    expect(performance.now() - started).toBeLessThan(4000);
+    const controller = new AbortController();
+    const pending = sh("sleep 30", { signal: controller.signal });
+    controller.abort();
+    expect(await pending).toMatchObject({ aborted: true, exit: { exited: false, signal: 9 } });
+    await expect(native.runProgram("/no/such/program", ["x"])).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   it("pipe gives two close-on-exec ends of one pipe", () => {
     const [read, write] = native.pipe();
     try {

@@ -1,5 +1,4 @@
-import { spawn } from "node:child_process";
-import { setTimeout as sleep } from "node:timers/promises";
+import { describeExit, runProgram } from "@berth/native";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema, timestampDate } from "@bufbuild/protobuf/wkt";
 import { shimTaskApi } from "@berth/api";
@@ -89,46 +88,20 @@ async function runShim(
   args.push(...action);
   // A session of its own: a signal sent to the daemon's process group (Ctrl-C on its
   // terminal) must never reach shims, which outlive the daemon.
-  const child = spawn(inv.binary, args, {
-    cwd,
+  const { exit, stdout, stderr, aborted } = await runProgram(inv.binary, [inv.binary, ...args], {
     env: shimEnvironment(inv),
-    stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"],
-    detached: true,
+    cwd,
+    ...(stdin ? { input: stdin } : {}),
+    setsid: true,
+    ...(signal ? { signal } : {}),
+    maxOutput: MAX_OUTPUT,
+    drainAfterExitMs: DRAIN_AFTER_EXIT_MS,
   });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let size = 0;
-  const collect = (into: Buffer[]) => (chunk: Buffer) => {
-    size += chunk.length;
-    if (size <= MAX_OUTPUT) into.push(chunk);
-  };
-  child.stdout!.on("data", collect(out));
-  child.stderr!.on("data", collect(err));
-  if (stdin) {
-    child.stdin!.on("error", () => undefined); // a shim that exits without reading its stdin
-    child.stdin!.end(stdin);
+  if (aborted) throw canceled(`shim ${action.at(-1)} canceled`, signal?.reason);
+  const errText = stderr.toString("utf8");
+  if (!exit.exited || exit.exitCode !== 0) {
+    const detail = errText.trim() || stdout.toString("utf8").trim();
+    throw unknown(`${inv.binary} ${action.at(-1)} failed: ${detail ? `${detail}: ` : ""}${describeExit(exit)}`);
   }
-  // Listened for from the start: when the pipes reach end-of-file before the exit is reaped,
-  // Node emits "close" in the same tick as "exit", before an await after "exit" could listen.
-  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  const onAbort = () => child.kill("SIGKILL");
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once("error", reject);
-      child.once("exit", (exitCode, sig) => resolve(exitCode ?? (sig ? -1 : null)));
-    });
-    await Promise.race([closed, sleep(DRAIN_AFTER_EXIT_MS)]);
-    child.stdout!.destroy();
-    child.stderr!.destroy();
-    const stderr = Buffer.concat(err).toString("utf8");
-    if (signal?.aborted) throw canceled(`shim ${action.at(-1)} canceled`, signal.reason);
-    if (code !== 0) {
-      const detail = stderr.trim() || Buffer.concat(out).toString("utf8").trim();
-      throw unknown(`${inv.binary} ${action.at(-1)} failed: ${detail ? `${detail}: ` : ""}exit status ${code}`);
-    }
-    return { stdout: Buffer.concat(out), stderr };
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-  }
+  return { stdout, stderr: errText };
 }

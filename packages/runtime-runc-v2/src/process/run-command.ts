@@ -84,8 +84,3 @@ function writeAll(fd: number, data: Uint8Array): Promise<void> {
     socket.on("close", () => resolve());
   });
 }
-
-/** "exit status 1" or "signal: killed (9)", for error messages. */
-export function describeExit(exit: ReapedChild): string {
-  return exit.signal !== undefined ? `killed by signal ${exit.signal}` : `exit status ${exit.exitCode}`;
-}

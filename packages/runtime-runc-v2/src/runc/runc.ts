@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { failedPrecondition, internal, notFound, type BerthError } from "@berth/core";
 import type { Reaper } from "../process/reaper.js";
-import { describeExit, runCommand, type CommandResult } from "../process/run-command.js";
+import { describeExit } from "@berth/native";
+import { runCommand, type CommandResult } from "../process/run-command.js";
 import { lastRuncError, runcLogEnd } from "./runc-log.js";
 
 /** How the shim calls the OCI runtime for one container (containerd's go-runc settings). */
