@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { renameSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import { shimBootstrap } from "@berth/api";
@@ -59,8 +60,9 @@ const LEGACY_ADDRESS_FILE = "address";
 export async function writeShimAddress(bundlePath: string, address: ShimAddress): Promise<void> {
   const path = join(bundlePath, BOOTSTRAP_FILE);
   const tmp = join(bundlePath, `.${BOOTSTRAP_FILE}`);
-  await writeFile(tmp, JSON.stringify({ version: address.version, address: address.address, protocol: address.protocol }), { mode: 0o644 });
-  await rename(tmp, path);
+  // Synchronous, as createBundle's writes are: a hundred bytes on the task-create path.
+  writeFileSync(tmp, JSON.stringify({ version: address.version, address: address.address, protocol: address.protocol }), { mode: 0o644 });
+  renameSync(tmp, path);
 }
 
 /**

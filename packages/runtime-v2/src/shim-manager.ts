@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { eventPayloads, packAny } from "@berth/api";
@@ -299,7 +299,7 @@ export class ShimManagerImpl implements ShimManager {
     const log = openShimLog(bundle.path, this.#opts.log.with({ shim: bundle.id, namespace: bundle.namespace }));
     try {
       const address = await runShimStart(this.invocation(bundle, binary), options, signal);
-      await writeFile(join(bundle.path, SHIM_BINARY_FILE), binary, { mode: 0o600 });
+      writeFileSync(join(bundle.path, SHIM_BINARY_FILE), binary, { mode: 0o600 });
       await writeShimAddress(bundle.path, address);
       return this.connect(bundle, runtime, binary, address, log);
     } catch (err) {
@@ -326,7 +326,7 @@ export class ShimManagerImpl implements ShimManager {
     const log = openShimLog(bundle.path, this.#opts.log.with({ shim: bundle.id, namespace: bundle.namespace }));
     try {
       const shimAddress: ShimAddress = { version: 2, protocol: "ttrpc", address };
-      await writeFile(join(bundle.path, SHIM_BINARY_FILE), binary, { mode: 0o600 });
+      writeFileSync(join(bundle.path, SHIM_BINARY_FILE), binary, { mode: 0o600 });
       await writeShimAddress(bundle.path, shimAddress);
       return this.connect(bundle, runtime, binary, shimAddress, log);
     } catch (err) {
