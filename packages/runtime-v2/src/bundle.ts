@@ -1,5 +1,5 @@
-import { chmodSync, chownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { readlink, rename, rm, rmdir } from "node:fs/promises";
+import { chmodSync, chownSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { alreadyExists, internal, invalidArgument, validateIdentifier, type TypedValue } from "@berth/core";
 import { unmountAll } from "@berth/mount";
@@ -80,27 +80,39 @@ export async function deleteBundle(bundle: Bundle): Promise<void> {
   const rootfs = rootfsOf(bundle);
   await unmountAll(rootfs, { detachOnBusy: true });
   try {
-    await rmdir(rootfs);
+    rmdirSync(rootfs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // ENOTEMPTY after a complete unmount means files were written into the bare mount point: refuse to guess.
     if (code !== "ENOENT") throw internal(`failed to remove bundle rootfs ${rootfs}: ${code ?? (err as Error).message}`, err);
   }
-  const work = await readlink(join(bundle.path, "work")).catch(() => undefined);
-  await atomicRemove(bundle.path);
-  if (work) await atomicRemove(work);
+  let work: string | undefined;
+  try {
+    work = readlinkSync(join(bundle.path, "work"));
+  } catch {
+    work = undefined;
+  }
+  // The bundle holds a dozen small files (the spec, the shim's pid and log files): removed
+  // synchronously, as createBundle made them. The work directory is the shim's to fill.
+  const hidden = hideForRemoval(bundle.path);
+  if (hidden) rmSync(hidden, { recursive: true, force: true });
+  const hiddenWork = work ? hideForRemoval(work) : undefined;
+  if (hiddenWork) await rm(hiddenWork, { recursive: true, force: true });
 }
 
-/** Renames `path` to a hidden sibling first, so a crash mid-removal never leaves a half bundle under its real name. */
-async function atomicRemove(path: string): Promise<void> {
+/**
+ * Renames `path` to a hidden sibling, so a crash mid-removal never leaves a half bundle under
+ * its real name; gives that name, or undefined when `path` is already gone.
+ */
+function hideForRemoval(path: string): string | undefined {
   const hidden = join(dirname(path), `.${basename(path)}`);
   try {
-    await rename(path, hidden);
+    renameSync(path, hidden);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  await rm(hidden, { recursive: true, force: true });
+  return hidden;
 }
 
 /**
