@@ -455,15 +455,8 @@ static bool set_bool(napi_env env, napi_value obj, const char *key, bool value) 
 
 // One waitpid(-1, WNOHANG): the next terminated child, or undefined when none is ready or there
 // are no children at all (ECHILD). exitCode follows the shell's 128+signal convention.
-static napi_value js_wait_any(napi_env env, napi_callback_info info) {
-  (void)info;
-  int status = 0;
-  pid_t pid;
-  do pid = waitpid(-1, &status, WNOHANG);
-  while (pid < 0 && errno == EINTR);
-  if (pid == 0 || (pid < 0 && errno == ECHILD)) return undefined_value(env);
-  if (pid < 0) return throw_errno(env, errno, "waitpid", NULL);
-
+// A reaped child as JS: { pid, status (raw wait status), exited, exitCode, signal }.
+static napi_value reaped_value(napi_env env, pid_t pid, int status) {
   bool exited = WIFEXITED(status);
   bool signaled = WIFSIGNALED(status);
   napi_value obj;
@@ -482,6 +475,27 @@ static napi_value js_wait_any(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+static napi_value js_wait_any(napi_env env, napi_callback_info info) {
+  (void)info;
+  int status = 0;
+  pid_t pid;
+  do pid = waitpid(-1, &status, WNOHANG);
+  while (pid < 0 && errno == EINTR);
+  if (pid == 0 || (pid < 0 && errno == ECHILD)) return undefined_value(env);
+  if (pid < 0) return throw_errno(env, errno, "waitpid", NULL);
+  return reaped_value(env, pid, status);
+}
+
+// A new descriptor as a JS number; closed again if that fails, so no descriptor leaks.
+static napi_value fd_value(napi_env env, int fd) {
+  napi_value result;
+  if (!ok(env, napi_create_int32(env, fd, &result))) {
+    close(fd);
+    return NULL;
+  }
+  return result;
+}
+
 // pidfdOpen(pid) -> fd: a close-on-exec pidfd for a child, so its exit can be polled and reaped
 // by waitid(P_PIDFD) alone, in a process where waitpid(-1) would steal libuv's children.
 static napi_value js_pidfd_open(napi_env env, napi_callback_info info) {
@@ -491,12 +505,7 @@ static napi_value js_pidfd_open(napi_env env, napi_callback_info info) {
   if (!get_uint32(env, argv[0], "pid", &pid)) return NULL;
   int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
   if (fd < 0) return throw_errno(env, errno, "pidfd_open", NULL);
-  napi_value result;
-  if (!ok(env, napi_create_int32(env, fd, &result))) {
-    close(fd);
-    return NULL;
-  }
-  return result;
+  return fd_value(env, fd);
 }
 
 // waitPidfd(fd) -> the child's exit, as waitAny gives it, or undefined while it runs.
@@ -512,22 +521,9 @@ static napi_value js_wait_pidfd(napi_env env, napi_callback_info info) {
   while (rc < 0 && errno == EINTR);
   if (rc < 0) return throw_errno(env, errno, "waitid", NULL);
   if (si.si_pid == 0) return undefined_value(env);
-  bool exited = si.si_code == CLD_EXITED;
-  int status = exited ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
-  napi_value obj;
-  if (!ok(env, napi_create_object(env, &obj))) return NULL;
-  if (!set_number(env, obj, "pid", si.si_pid) || !set_number(env, obj, "status", status) ||
-      !set_bool(env, obj, "exited", exited) ||
-      !set_number(env, obj, "exitCode", exited ? si.si_status : 128 + si.si_status))
-    return NULL;
-  napi_value signal;
-  if (!exited) {
-    if (!ok(env, napi_create_int32(env, si.si_status, &signal))) return NULL;
-  } else {
-    napi_get_undefined(env, &signal);
-  }
-  if (!ok(env, napi_set_named_property(env, obj, "signal", signal))) return NULL;
-  return obj;
+  // As a wait status, the way waitpid would have reported it.
+  int status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+  return reaped_value(env, si.si_pid, status);
 }
 
 static napi_value js_getpgid(napi_env env, napi_callback_info info) {
@@ -745,16 +741,6 @@ static napi_value js_pipe(napi_env env, napi_callback_info info) {
     close(fds[1]);
   }
   return pair;
-}
-
-// A new descriptor as a JS number; closed again if that fails, so no descriptor leaks.
-static napi_value fd_value(napi_env env, int fd) {
-  napi_value result;
-  if (!ok(env, napi_create_int32(env, fd, &result))) {
-    close(fd);
-    return NULL;
-  }
-  return result;
 }
 
 // unixListen(path) -> fd: a listening, non-blocking, close-on-exec UNIX stream socket.
