@@ -36,6 +36,8 @@ export function createGrpcServer(bindings: readonly ServiceBinding[], opts: Grpc
   const server = new grpc.Server({
     "grpc.max_receive_message_length": opts.maxRecvMessageSize,
     "grpc.max_send_message_length": opts.maxSendMessageSize,
+    // Nothing serves channelz; its per-call bookkeeping was ~3% of berthd's CPU in `run --rm`.
+    "grpc.enable_channelz": 0,
   });
   raiseStreamResetLimits(server);
   widenFlowControlWindows(server, FLOW_CONTROL_WINDOW);
