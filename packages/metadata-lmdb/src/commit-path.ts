@@ -2,32 +2,39 @@
  * Chooses where a request's metadata commit runs. On the main thread a commit and its fsync cost
  * about 0.3 ms on a local disk, against 0.6–1.7 ms of latency through lmdb's write thread (a
  * threadpool round trip that queues behind file I/O), and a container's create and delete make
- * half a dozen of them. But where an fsync takes milliseconds, committing inline would stall
- * every other request: so commits run inline while their measured cost stays within a budget,
- * go to the write thread when it does not, and one in every `resampleEvery` of those runs inline
- * again to notice a disk that has recovered.
+ * half a dozen of them. But where an fsync takes milliseconds (a slow disk, or one busy with a
+ * collection's unlinks), committing inline would stall every other request: so commits run
+ * inline while their measured time stays within `budgetMs`, and go to the write thread once it
+ * does not. They come back once commits there are as quick as a fast disk allows
+ * (`recoveryMs`), which is measured without ever blocking the main thread to find out.
  */
 export class CommitPath {
-  /** Moving average of inline commit times, weighting the latest by a quarter. */
-  #inlineMs = 0;
-  #offloaded = 0;
-
   readonly #budgetMs: number;
-  readonly #resampleEvery: number;
+  readonly #recoveryMs: number;
+  #inline = true;
+  /** Moving average of the current path's commit times, weighting the latest by a quarter. */
+  #averageMs = 0;
 
-  constructor(budgetMs = 1, resampleEvery = 32) {
+  constructor(budgetMs = 1, recoveryMs = 2) {
     this.#budgetMs = budgetMs;
-    this.#resampleEvery = resampleEvery;
+    this.#recoveryMs = recoveryMs;
   }
 
-  /** Whether the next commit should run inline (then report its time to `measured`). */
+  /** Whether the next commit should run inline; report its time to `measured` either way. */
   inline(): boolean {
-    if (this.#inlineMs <= this.#budgetMs) return true;
-    this.#offloaded += 1;
-    return this.#offloaded % this.#resampleEvery === 0;
+    return this.#inline;
   }
 
-  measured(ms: number): void {
-    this.#inlineMs = this.#inlineMs * 0.75 + ms * 0.25;
+  /** A commit's time on the path `inline()` chose for it. */
+  measured(inline: boolean, ms: number): void {
+    if (inline !== this.#inline) return; // began before the last switch
+    this.#averageMs = this.#averageMs * 0.75 + ms * 0.25;
+    if (this.#inline && this.#averageMs > this.#budgetMs) {
+      this.#inline = false;
+      this.#averageMs = ms; // the write thread has to show it is fast, starting from this
+    } else if (!this.#inline && this.#averageMs < this.#recoveryMs) {
+      this.#inline = true;
+      this.#averageMs = 0;
+    }
   }
 }

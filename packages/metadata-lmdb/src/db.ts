@@ -158,12 +158,12 @@ export class MetaDb implements ReadTx {
    */
   async commit<R>(fn: (tx: WriteTx) => R): Promise<R> {
     this.#checkOpen();
+    const started = performance.now();
     if (this.#commitPath.inline()) {
-      const started = performance.now();
       try {
         return this.update(fn);
       } finally {
-        this.#commitPath.measured(performance.now() - started);
+        this.#commitPath.measured(true, performance.now() - started);
       }
     }
     const marks: (DirtyBackend | undefined)[] = [];
@@ -174,6 +174,7 @@ export class MetaDb implements ReadTx {
     });
     // Committed; durable only once flushed, and the caller answers only after that.
     await this.#env.flushed;
+    this.#commitPath.measured(false, performance.now() - started);
     this.mutations.committed(marks);
     return result as R;
   }

@@ -4,10 +4,15 @@ import { CommitPath } from "../src/commit-path.js";
 import { MetaDb } from "../src/db.js";
 import { afterThisTest, tempDir } from "./helpers.js";
 
-/** Both places a commit can run: a budget no commit fits pins the write thread. */
+/** Both places a commit can run: a budget nothing exceeds keeps commits inline; one every commit exceeds, with no recovery, keeps them on the write thread. */
+function offloaded(): CommitPath {
+  const path = new CommitPath(-1, -Infinity);
+  path.measured(true, 1); // over budget: off to the write thread, for good
+  return path;
+}
 const paths = [
   { where: "inline", commitPath: () => new CommitPath(Infinity) },
-  { where: "on lmdb's write thread", commitPath: () => new CommitPath(-1, Number.MAX_SAFE_INTEGER) },
+  { where: "on lmdb's write thread", commitPath: offloaded },
 ];
 
 describe.each(paths)("MetaDb.commit ($where)", ({ commitPath }) => {
@@ -65,26 +70,32 @@ describe.each(paths)("MetaDb.commit ($where)", ({ commitPath }) => {
 
 describe("CommitPath", () => {
   it("stays inline while commits fit the budget, and leaves it once their average does not", () => {
-    const path = new CommitPath(1, 4);
+    const path = new CommitPath(1, 2);
     for (let i = 0; i < 10; i++) {
       expect(path.inline()).toBe(true);
-      path.measured(0.3);
+      path.measured(true, 0.3);
     }
-    path.measured(20); // one slow fsync moves the average past the budget
+    path.measured(true, 20); // one slow fsync moves the average past the budget
     expect(path.inline()).toBe(false);
   });
 
-  it("re-measures inline one commit in `resampleEvery`, and comes back once the disk is fast again", () => {
-    const path = new CommitPath(1, 4);
-    path.measured(8);
-    const choices = Array.from({ length: 8 }, () => path.inline());
-    expect(choices).toEqual([false, false, false, true, false, false, false, true]);
-    const ranInline: boolean[] = [];
-    for (let commit = 0; commit < 100; commit++) {
-      const inline = path.inline();
-      if (inline) path.measured(0.2); // the disk is fast again
-      ranInline.push(inline);
+  it("comes back inline only once commits on the write thread are fast, without blocking to find out", () => {
+    const path = new CommitPath(1, 2);
+    path.measured(true, 30);
+    expect(path.inline()).toBe(false);
+    // The disk stays slow: write-thread commits take 25 ms, and nothing runs inline.
+    for (let i = 0; i < 20; i++) path.measured(false, 25);
+    expect(path.inline()).toBe(false);
+    // It recovers: a few quick commits on the write thread bring the average under 2 ms.
+    let commits = 0;
+    while (!path.inline()) {
+      path.measured(false, 0.8);
+      commits += 1;
+      expect(commits).toBeLessThan(20);
     }
-    expect(ranInline.slice(-10)).toEqual(Array(10).fill(true));
+    expect(commits).toBeGreaterThan(3);
+    // A commit that began on the other path before the switch does not count.
+    path.measured(false, 500);
+    expect(path.inline()).toBe(true);
   });
 });
