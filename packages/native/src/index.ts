@@ -38,6 +38,8 @@ export {
 export { setChildSubreaper, waitAny, waitForExit, getpgid, spawnProcess, describeExit } from "./processes.js";
 export type { ReapedChild, SpawnOptions } from "./processes.js";
 export { runProgram } from "./run-program.js";
+export { readPipe, writePipe } from "./pipe-streams.js";
+export type { PipeReader } from "./pipe-streams.js";
 export type { ProgramResult, RunProgramOptions } from "./run-program.js";
 export { pipe, eventfd, setCloseOnExec, setCloseOnExecForPaths, watchReadable } from "./descriptors.js";
 export type { FdWatch } from "./descriptors.js";

@@ -1,6 +1,6 @@
 import { closeSync, openSync } from "node:fs";
-import { Socket } from "node:net";
 import { pipe } from "./descriptors.js";
+import { readPipe, writePipe } from "./pipe-streams.js";
 import { spawnProcess, waitForExit, type ReapedChild } from "./processes.js";
 
 export interface RunProgramOptions {
@@ -57,9 +57,9 @@ export async function runProgram(file: string, args: readonly string[], options:
   }
   const exited = waitForExit(pid);
   const budget = { left: options.maxOutput ?? 1024 * 1024 };
-  const stdout = collect(outRead, budget);
-  const stderr = collect(errRead, budget);
-  if (inWrite !== undefined) feed(inWrite, options.input!);
+  const stdout = readPipe(outRead, budget);
+  const stderr = readPipe(errRead, budget);
+  if (inWrite !== undefined) void writePipe(inWrite, options.input!);
   let aborted = false;
   // The pid is not reaped before `exited` settles, so it cannot name another process yet.
   const onAbort = () => {
@@ -71,12 +71,14 @@ export async function runProgram(file: string, args: readonly string[], options:
   else signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const exit = await exited;
-    const drained = Promise.all([stdout.closed, stderr.closed]);
-    if (options.drainAfterExitMs === undefined) await drained;
-    else await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, options.drainAfterExitMs).unref())]);
-    stdout.socket.destroy();
-    stderr.socket.destroy();
-    return { exit, stdout: Buffer.concat(stdout.chunks), stderr: Buffer.concat(stderr.chunks), aborted };
+    const drained = Promise.all([stdout.data, stderr.data]);
+    if (options.drainAfterExitMs !== undefined) {
+      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, options.drainAfterExitMs).unref())]);
+      stdout.stop();
+      stderr.stop();
+    }
+    const [out, err] = await drained;
+    return { exit, stdout: out, stderr: err, aborted };
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
@@ -85,24 +87,4 @@ export async function runProgram(file: string, args: readonly string[], options:
 function envStrings(env: readonly string[] | Readonly<Record<string, string | undefined>>): readonly string[] {
   if (Array.isArray(env)) return env as readonly string[];
   return Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
-}
-
-/** Reads a pipe's read end (the socket owns it), keeping what fits in the shared budget. */
-function collect(fd: number, budget: { left: number }): { socket: Socket; chunks: Buffer[]; closed: Promise<void> } {
-  const socket = new Socket({ fd, readable: true, writable: false });
-  const chunks: Buffer[] = [];
-  socket.on("data", (chunk: Buffer) => {
-    if (chunk.length <= budget.left) chunks.push(chunk);
-    budget.left -= chunk.length;
-  });
-  socket.on("error", () => undefined);
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  return { socket, chunks, closed };
-}
-
-/** Writes `data` to a pipe's write end and closes it; a program that exits without reading it is no error. */
-function feed(fd: number, data: Uint8Array | string): void {
-  const socket = new Socket({ fd, readable: false, writable: true });
-  socket.on("error", () => undefined);
-  socket.end(data);
 }

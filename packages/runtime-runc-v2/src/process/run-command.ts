@@ -1,6 +1,5 @@
 import { closeSync, openSync } from "node:fs";
-import { Socket } from "node:net";
-import { pipe, type ReapedChild } from "@berth/native";
+import { pipe, readPipe, writePipe, type ReapedChild } from "@berth/native";
 import type { Reaper } from "./reaper.js";
 
 export interface CommandOptions {
@@ -41,13 +40,13 @@ export async function runCommand(reaper: Reaper, file: string, args: readonly st
       if (options.input) {
         const [read, write] = pipe();
         stdin = own(read);
-        input = writeAll(write, options.input);
+        input = writePipe(write, options.input);
       } else {
         stdin = own(openSync("/dev/null", "r"));
       }
       const [read, write] = pipe();
       own(write);
-      output = readAll(read);
+      output = readPipe(read).data.then((bytes) => bytes.toString("utf8"));
       fds = [stdin, write, write];
     }
     const child = reaper.spawn(file, [file, ...args], {
@@ -62,25 +61,4 @@ export async function runCommand(reaper: Reaper, file: string, args: readonly st
   } finally {
     for (const fd of owned) closeSync(fd);
   }
-}
-
-/** Reads a pipe's read end to its end (it is closed afterwards). */
-function readAll(fd: number): Promise<string> {
-  const socket = new Socket({ fd, readable: true, writable: false });
-  const chunks: Buffer[] = [];
-  return new Promise((resolve) => {
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", () => {});
-    socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
-  });
-}
-
-/** Writes `data` into a pipe's write end and closes it. A reader that went away is not an error here. */
-function writeAll(fd: number, data: Uint8Array): Promise<void> {
-  const socket = new Socket({ fd, readable: false, writable: true });
-  return new Promise((resolve) => {
-    socket.on("error", () => resolve());
-    socket.end(data, () => resolve());
-    socket.on("close", () => resolve());
-  });
 }
