@@ -59,10 +59,11 @@ describe("clean-up", () => {
       const c = (ctd = await startContainerd({ env: { BERTH_SHIM_GROUP: mode } }));
       const ids = Array.from({ length: 10 }, (_, i) => `cy${i}`);
       await Promise.all(ids.map((id) => cycle(c, id)));
-      // Shims exit just after answering their last Shutdown.
+      // Shims exit after their last Shutdown: a group's shim half a second later (it keeps its
+      // socket that long for a container whose `start` found it), then nothing may be left.
       const rest = await eventually(async () => {
         const found = await leftovers(c, ids);
-        return found.every((f) => f.startsWith("shim process")) && found.length > 0 ? undefined : found;
+        return found.some((f) => f.startsWith("shim process")) ? undefined : found;
       }, 50);
       expect(rest).toEqual([]);
     }, 120_000);

@@ -144,6 +144,29 @@ describe("Berth's shim through its Task API", () => {
     await eventually(() => (alive(shimPid) ? undefined : true));
   });
 
+  it("a group's shim that Shutdown left empty still takes a container whose start found its socket", async () => {
+    const annotations = { "io.containerd.berth.v2.group": "g2" };
+    const first = await h.bundle("g2a", ["sleep", "1000"], annotations);
+    const a = await h.start("g2a", first.bundle);
+    await a.task.create({ id: "g2a", bundle: first.bundle, rootfs: bindRootfs(first.image), ...noIo });
+    const shimPid = (await a.task.connect({ id: "g2a" })).shimPid;
+    // The race containerd can run into: a `start` for the group's next container reuses the
+    // socket, and the last container's Shutdown reaches the shim before the next Create does.
+    const second = await h.bundle("g2b", ["sleep", "1000"], annotations);
+    const b = await h.start("g2b", second.bundle);
+    expect(b.address).toBe(a.address);
+    await a.task.delete({ id: "g2a" });
+    await a.task.shutdown({ id: "g2a" });
+    await b.task.create({ id: "g2b", bundle: second.bundle, rootfs: bindRootfs(second.image), ...noIo });
+    expect((await b.task.connect({ id: "g2b" })).shimPid).toBe(shimPid);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // past the grace: the Create kept it
+    expect(alive(shimPid)).toBe(true);
+    await b.task.delete({ id: "g2b" });
+    await b.task.shutdown({ id: "g2b" });
+    await eventually(() => (alive(shimPid) ? undefined : true));
+    expect(existsSync(a.address.slice("unix://".length))).toBe(false);
+  });
+
   it("`delete` after the shim died force-deletes the container and answers a DeleteResponse", async () => {
     const { bundle, image } = await h.bundle("c5", ["sleep", "1000"]);
     const { task } = await h.start("c5", bundle);

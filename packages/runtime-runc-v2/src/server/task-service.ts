@@ -18,6 +18,13 @@ export interface TaskServiceDeps {
   readonly log: Logger;
   /** Called when Shutdown finds no container left: the shim process may go. */
   readonly shutdown: () => void;
+  /**
+   * How long a Shutdown that finds no container waits before the shim goes, for a shim other
+   * containers may join (a group's): a `start` that found its socket an instant before has
+   * handed the address to the daemon, whose Create is on its way and must find the shim there.
+   * A Create in that time cancels the exit. 0: go at once.
+   */
+  readonly shutdownGraceMs?: number;
   /** Told how many containers the shim serves (or is creating) whenever that number changes. */
   readonly occupancy?: (count: number) => void;
 }
@@ -46,6 +53,14 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
   const containers = new Map<string, Container>();
   const creating = new Set<string>();
   let shuttingDown = false;
+  let pendingExit: NodeJS.Timeout | undefined;
+  const exitIfEmpty = () => {
+    pendingExit = undefined;
+    if (containers.size > 0 || creating.size > 0) return; // one joined meanwhile: stay
+    shuttingDown = true;
+    log.info("shutting down: no container left");
+    deps.shutdown();
+  };
   const { publisher, log } = deps;
   const occupancyChanged = () => deps.occupancy?.(containers.size + creating.size);
 
@@ -65,6 +80,8 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
       if (shuttingDown) throw failedPrecondition("shim is shutting down");
       if (req.id === "" || req.bundle === "") throw invalidArgument("create: id and bundle are required");
       if (containers.has(req.id) || creating.has(req.id)) throw alreadyExists(`container ${req.id} already exists`);
+      clearTimeout(pendingExit);
+      pendingExit = undefined;
       creating.add(req.id);
       occupancyChanged();
       try {
@@ -240,10 +257,10 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
 
     async shutdown() {
       // A shim serving a group goes only once its last container is gone.
-      if (containers.size > 0 || creating.size > 0 || shuttingDown) return {};
-      shuttingDown = true;
-      log.info("shutting down: no container left");
-      setImmediate(deps.shutdown);
+      if (containers.size > 0 || creating.size > 0 || shuttingDown || pendingExit) return {};
+      const graceMs = deps.shutdownGraceMs ?? 0;
+      if (graceMs > 0) pendingExit = setTimeout(exitIfEmpty, graceMs);
+      else setImmediate(exitIfEmpty);
       return {};
     },
   };
