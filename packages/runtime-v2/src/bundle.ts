@@ -90,7 +90,7 @@ export async function deleteBundle(bundle: Bundle): Promise<void> {
   try {
     work = readlinkSync(join(bundle.path, "work"));
   } catch {
-    work = undefined;
+    // no work link: a bundle whose creation stopped before it
   }
   // The bundle holds a dozen small files (the spec, the shim's pid and log files): removed
   // synchronously, as createBundle made them. The work directory is the shim's to fill.

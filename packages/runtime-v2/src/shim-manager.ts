@@ -299,9 +299,7 @@ export class ShimManagerImpl implements ShimManager {
     const log = openShimLog(bundle.path, this.#opts.log.with({ shim: bundle.id, namespace: bundle.namespace }));
     try {
       const address = await runShimStart(this.invocation(bundle, binary), options, signal);
-      writeFileSync(join(bundle.path, SHIM_BINARY_FILE), binary, { mode: 0o600 });
-      await writeShimAddress(bundle.path, address);
-      return this.connect(bundle, runtime, binary, address, log);
+      return await this.#recordAndConnect(bundle, runtime, binary, address, log);
     } catch (err) {
       log.close();
       throw err;
@@ -325,14 +323,18 @@ export class ShimManagerImpl implements ShimManager {
   async #joinGroup(bundle: Bundle, runtime: string, binary: string, address: string): Promise<ShimInstance> {
     const log = openShimLog(bundle.path, this.#opts.log.with({ shim: bundle.id, namespace: bundle.namespace }));
     try {
-      const shimAddress: ShimAddress = { version: 2, protocol: "ttrpc", address };
-      writeFileSync(join(bundle.path, SHIM_BINARY_FILE), binary, { mode: 0o600 });
-      await writeShimAddress(bundle.path, shimAddress);
-      return this.connect(bundle, runtime, binary, shimAddress, log);
+      return await this.#recordAndConnect(bundle, runtime, binary, { version: 2, protocol: "ttrpc", address }, log);
     } catch (err) {
       log.close();
       throw err;
     }
+  }
+
+  /** Records in the bundle which shim serves it and where, for a restarted daemon, then connects. */
+  async #recordAndConnect(bundle: Bundle, runtime: string, binary: string, address: ShimAddress, log: ShimLog): Promise<ShimInstance> {
+    writeFileSync(join(bundle.path, SHIM_BINARY_FILE), binary, { mode: 0o600 });
+    await writeShimAddress(bundle.path, address);
+    return this.connect(bundle, runtime, binary, address, log);
   }
 
   /**

@@ -7,8 +7,7 @@ import { createOomWatcher } from "../cgroups/oom-watcher.js";
 import { createEventPublisher } from "../events/event-publisher.js";
 import { taskOom } from "../events/task-events.js";
 import { createReaper } from "../process/reaper.js";
-import { DEFAULT_SOCKET_DIR, shimSocketAddress } from "../start/shim-group.js";
-import { readAddress } from "../start/start-shim.js";
+import { groupSocketAddress, readAddress } from "../start/start-shim.js";
 import { createTaskService } from "./task-service.js";
 
 /** The listening socket `start` hands over. */
@@ -28,11 +27,6 @@ export const IDLE_EXIT_MS = 60_000;
  * gap between a `start` finding its socket and the daemon's Create is milliseconds.
  */
 export const GROUP_SHUTDOWN_GRACE_MS = 500;
-
-/** The socket a shim serving only its own container would have: no other container joins it. */
-function ownSocketAddress(flags: ShimFlags): string {
-  return shimSocketAddress(flags.address, flags.namespace, flags.id, process.env["BERTH_SHIM_SOCKET_DIR"] || DEFAULT_SOCKET_DIR);
-}
 
 /**
  * The long-running shim: serves containerd.task.v2.Task on the socket `start` bound, reaps
@@ -77,8 +71,9 @@ export async function serveShim(flags: ShimFlags): Promise<void> {
     oom,
     log,
     shutdown: () => void stop("no container left"),
-    // A group's shim may be handed to a container by a `start` racing its last Shutdown.
-    shutdownGraceMs: socketAddress === ownSocketAddress(flags) ? 0 : GROUP_SHUTDOWN_GRACE_MS,
+    // A group's shim may be handed to a container by a `start` racing its last Shutdown; one on
+    // its own container's socket never is.
+    shutdownGraceMs: socketAddress === groupSocketAddress(flags, flags.id) ? 0 : GROUP_SHUTDOWN_GRACE_MS,
     occupancy,
   });
   server.register(shimTaskApi.Task, service);

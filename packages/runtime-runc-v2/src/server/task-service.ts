@@ -53,6 +53,8 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
   const containers = new Map<string, Container>();
   const creating = new Set<string>();
   let shuttingDown = false;
+  const { publisher, log } = deps;
+  const occupancyChanged = () => deps.occupancy?.(containers.size + creating.size);
   let pendingExit: NodeJS.Timeout | undefined;
   const exitIfEmpty = () => {
     pendingExit = undefined;
@@ -61,8 +63,6 @@ export function createTaskService(deps: TaskServiceDeps): { service: TaskService
     log.info("shutting down: no container left");
     deps.shutdown();
   };
-  const { publisher, log } = deps;
-  const occupancyChanged = () => deps.occupancy?.(containers.size + creating.size);
 
   const get = (id: string): Container => {
     const container = containers.get(id);

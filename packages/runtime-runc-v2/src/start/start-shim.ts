@@ -28,7 +28,7 @@ export async function startShim(flags: ShimFlags, scriptPath: string): Promise<s
   const bundle = process.cwd();
   const annotations = readAnnotations(bundle);
   const group = shimGroup(flags.id, annotations, groupMode(process.env));
-  const address = shimSocketAddress(flags.address, flags.namespace, group, process.env["BERTH_SHIM_SOCKET_DIR"] || DEFAULT_SOCKET_DIR);
+  const address = groupSocketAddress(flags, group);
   const path = address.slice("unix://".length);
 
   const listenFd = await bindOrReuse(path);
@@ -65,6 +65,11 @@ export async function startShim(flags: ShimFlags, scriptPath: string): Promise<s
   } finally {
     closeSync(listenFd);
   }
+}
+
+/** The socket of `group`'s shim for the daemon and namespace `flags` name (BERTH_SHIM_SOCKET_DIR moves it). */
+export function groupSocketAddress(flags: ShimFlags, group: string): string {
+  return shimSocketAddress(flags.address, flags.namespace, group, process.env["BERTH_SHIM_SOCKET_DIR"] || DEFAULT_SOCKET_DIR);
 }
 
 /** The runtime options containerd writes to stdin (a pipe it closes, or /dev/null). */
