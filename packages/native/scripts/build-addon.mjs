@@ -1,6 +1,7 @@
 // Compiles src/berth_native.c into dist/berth_native.node with gcc. No node-gyp: it would
 // download headers, and there is no network here. N-API is ABI-stable, so the headers of any
-// Node >= 12 will do; the running node's own come first.
+// Node >= 12 will do; the running node's own come first. zlib.h is among them: the addon's
+// inflate calls bind to the zlib the node binary exports.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -27,7 +28,7 @@ if (headers === undefined) {
 
 mkdirSync(join(packageDir, "dist"), { recursive: true });
 const args = ["-O2", "-shared", "-fPIC", "-pthread", "-Wall", "-Wextra", "-Werror", "-I", headers,
-  "-o", "dist/berth_native.node", "src/berth_native.c"];
+  "-o", "dist/berth_native.node", "src/berth_native.c", "src/gzip_inflater.c"];
 try {
   execFileSync("gcc", args, { cwd: packageDir, stdio: "inherit" });
 } catch (err) {

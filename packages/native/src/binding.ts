@@ -6,6 +6,9 @@ export type RawPath = string | Buffer;
 /** An opaque libuv poll handle. */
 export type NativeWatch = { readonly __brand: "NativeWatch" };
 
+/** An opaque zlib inflate state (gzip_inflater.c). */
+export type NativeInflater = { readonly __brand: "NativeInflater" };
+
 /** What the C addon exports; index.ts wraps each call to give Node-style errors. */
 export interface NativeBinding {
   mknod(path: RawPath, mode: number, major: number, minor: number): void;
@@ -31,7 +34,20 @@ export interface NativeBinding {
   setCloseOnExec(fd: number): void;
   watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
   unwatch(watch: NativeWatch): void;
+  gzipInflaterNew(): NativeInflater;
+  gzipInflaterStep(inflater: NativeInflater, input: Uint8Array, output: Uint8Array): Promise<InflateStep>;
+  gzipInflaterClose(inflater: NativeInflater): void;
   readonly constants: Readonly<Record<string, number>>;
+}
+
+/** What one inflate step did. */
+export interface InflateStep {
+  /** Input bytes used (all of them unless the output filled up). */
+  readonly consumed: number;
+  /** Output bytes written, from the start of the output array. */
+  readonly produced: number;
+  /** The last gzip member's trailer was read (checked): the stream may end here. */
+  readonly memberEnded: boolean;
 }
 
 // The same relative path works from src/ (tests run the TypeScript) and from dist/.

@@ -45,3 +45,5 @@ export { pipe, eventfd, setCloseOnExec, setCloseOnExecForPaths, watchReadable } 
 export type { FdWatch } from "./descriptors.js";
 export { unixListen, receiveFd } from "./sockets.js";
 export { setWindowSize } from "./terminal.js";
+export { GzipInflater } from "./gzip-inflater.js";
+export type { InflateStep } from "./gzip-inflater.js";

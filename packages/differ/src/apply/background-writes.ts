@@ -1,4 +1,5 @@
 import { write } from "node:fs";
+import type { BufferHolds } from "./chunk-pool.js";
 
 interface QueuedWrite {
   readonly fd: number;
@@ -18,7 +19,7 @@ interface QueuedWrite {
  * main thread.
  *
  * The buffers written must stay untouched until their write completes: the applier writes
- * views of the decompressed chunks, which nothing reuses.
+ * views of the decompressed chunks, held in `holds` (when they come from a pool) until then.
  */
 export class BackgroundWrites {
   #bytes = 0;
@@ -28,7 +29,10 @@ export class BackgroundWrites {
   readonly #queue: QueuedWrite[] = [];
   #running = 0;
 
-  constructor(private readonly threads = 2) {}
+  constructor(
+    private readonly holds?: BufferHolds,
+    private readonly threads = 2,
+  ) {}
 
   /** Bytes handed to the thread pool and not written yet. */
   get bytesInFlight(): number {
@@ -47,6 +51,7 @@ export class BackgroundWrites {
   write(fd: number, data: Buffer, position: number, done: (err: unknown) => void): void {
     this.#bytes += data.length;
     this.#count++;
+    this.holds?.retain(data);
     this.#queue.push({ fd, data, position, done });
     this.#next();
   }
@@ -61,6 +66,7 @@ export class BackgroundWrites {
       this.#running--;
       this.#bytes -= data.length;
       this.#count--;
+      this.holds?.release(data);
       try {
         done(err);
       } catch (thrown) {

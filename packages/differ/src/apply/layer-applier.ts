@@ -29,6 +29,7 @@ import { accessTimeOf, copyXattrs, modTimeOf, setTimes, setXattrs } from "./meta
 import { OPAQUE_XATTR, OverlayLowers, isWhiteoutDevice } from "./overlay-lowers.js";
 import { RootPaths, RootResolver, type DirInfo } from "./root-resolver.js";
 import { BackgroundWrites } from "./background-writes.js";
+import type { BufferHolds } from "./chunk-pool.js";
 
 /** Where a layer goes and how its whiteouts are written. */
 export interface LayerTarget {
@@ -98,9 +99,11 @@ export class LayerApplier implements TarEntryHandler {
   /** Real paths this layer wrote: an opaque marker keeps them and removes the rest. */
   readonly #unpacked = new Set<string>();
   #current = "";
-  readonly #writes = new BackgroundWrites();
+  readonly #writes: BackgroundWrites;
 
-  constructor(target: LayerTarget, umask: number) {
+  /** `holds`: where the data pieces come from a buffer pool, keeps them from reuse while being written. */
+  constructor(target: LayerTarget, umask: number, holds?: BufferHolds) {
+    this.#writes = new BackgroundWrites(holds);
     this.#paths = new RootPaths(target.root);
     this.#overlay = target.whiteouts === "overlay" ? new OverlayLowers(target.lowers ?? []) : undefined;
     this.#umask = umask;

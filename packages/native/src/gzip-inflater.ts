@@ -1,0 +1,35 @@
+import { binding, type InflateStep, type NativeInflater } from "./binding.js";
+
+export type { InflateStep } from "./binding.js";
+
+/**
+ * A gzip stream decompressed step by step into output arrays the caller owns and may reuse,
+ * on libuv's thread pool (Node's zlib streams allocate a new buffer per output chunk). Members
+ * of a multi-member file are read one after the other; bytes after the last member that do not
+ * start another are ignored, as Node's gunzip does. Corrupt data rejects with an error whose
+ * `code` is zlib's (Z_DATA_ERROR…).
+ */
+export class GzipInflater {
+  readonly #handle: NativeInflater = binding.gzipInflaterNew();
+  #ended = false;
+
+  /**
+   * Inflates from `input` into `output` until the output is full or the input is used up.
+   * Neither array may be touched until the promise settles; one step at a time.
+   */
+  async step(input: Uint8Array, output: Uint8Array): Promise<InflateStep> {
+    const step = await binding.gzipInflaterStep(this.#handle, input, output);
+    this.#ended = step.memberEnded;
+    return step;
+  }
+
+  /** True when the input so far ends exactly after a complete member: the stream is not truncated. */
+  get complete(): boolean {
+    return this.#ended;
+  }
+
+  /** Frees zlib's state now (after a running step) rather than at garbage collection. */
+  close(): void {
+    binding.gzipInflaterClose(this.#handle);
+  }
+}

@@ -1,0 +1,270 @@
+// Gzip decompression into buffers the caller owns, on libuv's thread pool. Node's zlib streams
+// allocate a fresh output buffer for every chunk; at layer sizes (hundreds of MB) those
+// allocations cost more CPU than the inflate itself (page faults, and the major GCs their
+// external memory triggers), so the applier reuses a few buffers instead.
+//
+// zlib comes from the node binary, which exports it (Node's headers ship zlib.h): nothing to
+// link, and the same SIMD-optimised inflate Node's own streams use.
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "gzip_inflater.h"
+
+// 15 window bits, +16: a gzip wrapper (header and CRC-32/size trailer checked) is required.
+#define GZIP_WINDOW_BITS (15 + 16)
+#define GZIP_MAGIC 0x1f
+
+struct inflater {
+  z_stream strm;
+  bool ready;        // inflateInit2 succeeded; inflateEnd still owed
+  bool busy;         // a step is on the thread pool
+  bool closed;       // close() was called: zlib's state goes once no step is running
+  bool member_ended; // the last gzip member's trailer was read; more members may follow
+};
+
+struct inflate_step {
+  napi_async_work work;
+  napi_deferred deferred;
+  struct inflater *inf;
+  napi_ref handle_ref, input_ref, output_ref; // alive until the step completes
+  uint8_t *in;
+  size_t in_len;
+  uint8_t *out;
+  size_t out_len;
+  size_t consumed, produced;
+  int status; // Z_OK or the zlib error
+  char message[128];
+};
+
+static void inflater_free(struct inflater *inf) {
+  if (inf->ready) inflateEnd(&inf->strm);
+  free(inf);
+}
+
+// A running step holds a reference to the handle: it is never finalized mid-step.
+static void inflater_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  inflater_free(data);
+}
+
+static void inflater_end(struct inflater *inf) {
+  if (!inf->ready) return;
+  inflateEnd(&inf->strm);
+  inf->ready = false;
+}
+
+static napi_value throw_message(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+// gzipInflaterNew() -> handle
+static napi_value js_gzip_inflater_new(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct inflater *inf = calloc(1, sizeof *inf);
+  if (inf == NULL) return throw_message(env, "gzip inflater: out of memory");
+  if (inflateInit2(&inf->strm, GZIP_WINDOW_BITS) != Z_OK) {
+    free(inf);
+    return throw_message(env, "gzip inflater: inflateInit2 failed");
+  }
+  inf->ready = true;
+  napi_value handle;
+  if (napi_create_external(env, inf, inflater_finalize, NULL, &handle) != napi_ok) {
+    inflater_free(inf);
+    return NULL;
+  }
+  return handle;
+}
+
+// Runs on the thread pool: inflates until the output is full, the input is used up, or an
+// error. A member's end followed by more input starts the next member (gzip files may be
+// concatenated); bytes after the last member that are not a gzip header are ignored, as
+// Node's gunzip ignores them.
+static void step_execute(napi_env env, void *data) {
+  (void)env;
+  struct inflate_step *s = data;
+  z_stream *strm = &s->inf->strm;
+  strm->next_in = s->in;
+  strm->avail_in = (uInt)s->in_len;
+  strm->next_out = s->out;
+  strm->avail_out = (uInt)s->out_len;
+  s->status = Z_OK;
+  while (strm->avail_out > 0) {
+    if (s->inf->member_ended) {
+      if (strm->avail_in == 0) break;
+      if (strm->next_in[0] != GZIP_MAGIC) {
+        strm->next_in += strm->avail_in;
+        strm->avail_in = 0;
+        break;
+      }
+      inflateReset(strm);
+      s->inf->member_ended = false;
+    }
+    int r = inflate(strm, Z_NO_FLUSH);
+    if (r == Z_STREAM_END) {
+      s->inf->member_ended = true;
+      continue;
+    }
+    if (r == Z_BUF_ERROR) break; // no progress possible until more input (or output space) comes
+    if (r != Z_OK) {
+      s->status = r;
+      snprintf(s->message, sizeof s->message, "%s", strm->msg != NULL ? strm->msg : zError(r));
+      break;
+    }
+  }
+  s->consumed = s->in_len - strm->avail_in;
+  s->produced = s->out_len - strm->avail_out;
+  strm->next_in = NULL;
+  strm->next_out = NULL;
+}
+
+static const char *zlib_code(int status) {
+  switch (status) {
+  case Z_DATA_ERROR: return "Z_DATA_ERROR";
+  case Z_MEM_ERROR: return "Z_MEM_ERROR";
+  case Z_NEED_DICT: return "Z_NEED_DICT";
+  case Z_STREAM_ERROR: return "Z_STREAM_ERROR";
+  default: return "Z_ERRNO";
+  }
+}
+
+static napi_value step_result(napi_env env, struct inflate_step *s) {
+  napi_value result, consumed, produced, ended;
+  if (napi_create_object(env, &result) != napi_ok) return NULL;
+  if (napi_create_double(env, (double)s->consumed, &consumed) != napi_ok ||
+      napi_create_double(env, (double)s->produced, &produced) != napi_ok ||
+      napi_get_boolean(env, s->inf->member_ended, &ended) != napi_ok)
+    return NULL;
+  if (napi_set_named_property(env, result, "consumed", consumed) != napi_ok ||
+      napi_set_named_property(env, result, "produced", produced) != napi_ok ||
+      napi_set_named_property(env, result, "memberEnded", ended) != napi_ok)
+    return NULL;
+  return result;
+}
+
+static napi_value step_error(napi_env env, struct inflate_step *s) {
+  napi_value message, code, error;
+  if (napi_create_string_utf8(env, s->message, NAPI_AUTO_LENGTH, &message) != napi_ok) return NULL;
+  if (napi_create_string_utf8(env, zlib_code(s->status), NAPI_AUTO_LENGTH, &code) != napi_ok) return NULL;
+  if (napi_create_error(env, code, message, &error) != napi_ok) return NULL;
+  if (napi_set_named_property(env, error, "code", code) != napi_ok) return NULL;
+  return error;
+}
+
+static void step_complete(napi_env env, napi_status status, void *data) {
+  struct inflate_step *s = data;
+  struct inflater *inf = s->inf;
+  inf->busy = false;
+  napi_value outcome = NULL;
+  bool failed = status != napi_ok || s->status != Z_OK;
+  if (status != napi_ok) {
+    napi_value message;
+    napi_create_string_utf8(env, "gzip inflater: step cancelled", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &outcome);
+  } else {
+    outcome = failed ? step_error(env, s) : step_result(env, s);
+  }
+  if (outcome == NULL) {
+    napi_get_undefined(env, &outcome);
+    failed = true;
+  }
+  if (failed) napi_reject_deferred(env, s->deferred, outcome);
+  else napi_resolve_deferred(env, s->deferred, outcome);
+  if (inf->closed) inflater_end(inf);
+  napi_delete_reference(env, s->handle_ref);
+  napi_delete_reference(env, s->input_ref);
+  napi_delete_reference(env, s->output_ref);
+  napi_delete_async_work(env, s->work);
+  free(s);
+}
+
+static bool typed_bytes(napi_env env, napi_value value, uint8_t **data, size_t *len) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void *raw;
+  if (napi_get_typedarray_info(env, value, &type, len, &raw, &buffer, &offset) != napi_ok) return false;
+  if (type != napi_uint8_array) return false;
+  *data = raw;
+  return true;
+}
+
+// gzipInflaterStep(handle, input: Uint8Array, output: Uint8Array)
+//   -> Promise<{ consumed, produced, memberEnded }>
+// Both arrays must stay untouched until the promise settles; one step at a time per handle.
+static napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  void *data;
+  if (argc < 3 || napi_get_value_external(env, argv[0], &data) != napi_ok) return throw_message(env, "gzip inflater: bad handle");
+  struct inflater *inf = data;
+  if (inf->closed || !inf->ready) return throw_message(env, "gzip inflater: closed");
+  if (inf->busy) return throw_message(env, "gzip inflater: a step is already running");
+  struct inflate_step *s = calloc(1, sizeof *s);
+  if (s == NULL) return throw_message(env, "gzip inflater: out of memory");
+  s->inf = inf;
+  if (!typed_bytes(env, argv[1], &s->in, &s->in_len) || !typed_bytes(env, argv[2], &s->out, &s->out_len) ||
+      s->in_len > UINT32_MAX || s->out_len > UINT32_MAX) {
+    free(s);
+    return throw_message(env, "gzip inflater: input and output must be Uint8Arrays under 4 GiB");
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &s->deferred, &promise) != napi_ok) {
+    free(s);
+    return NULL;
+  }
+  napi_create_reference(env, argv[0], 1, &s->handle_ref);
+  napi_create_reference(env, argv[1], 1, &s->input_ref);
+  napi_create_reference(env, argv[2], 1, &s->output_ref);
+  napi_create_string_utf8(env, "berth:gunzip", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, step_execute, step_complete, s, &s->work) != napi_ok ||
+      napi_queue_async_work(env, s->work) != napi_ok) {
+    napi_delete_reference(env, s->handle_ref);
+    napi_delete_reference(env, s->input_ref);
+    napi_delete_reference(env, s->output_ref);
+    free(s);
+    return throw_message(env, "gzip inflater: could not queue work");
+  }
+  inf->busy = true;
+  return promise;
+}
+
+// gzipInflaterClose(handle): frees zlib's state now (or after the running step) rather than
+// at garbage collection.
+static napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], undefined;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok) return throw_message(env, "gzip inflater: bad handle");
+  struct inflater *inf = data;
+  inf->closed = true;
+  if (!inf->busy) inflater_end(inf);
+  napi_get_undefined(env, &undefined);
+  return undefined;
+}
+
+bool register_gzip_inflater(napi_env env, napi_value exports) {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } functions[] = {
+      {"gzipInflaterNew", js_gzip_inflater_new},
+      {"gzipInflaterStep", js_gzip_inflater_step},
+      {"gzipInflaterClose", js_gzip_inflater_close},
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn) != napi_ok) return false;
+    if (napi_set_named_property(env, exports, functions[i].name, fn) != napi_ok) return false;
+  }
+  return true;
+}
