@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from "node:fs";
 import { link, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,25 @@ describe("diskUsage", () => {
     expect(usage.inodes).toBe(4); // root, d, data (twice linked), sparse
     expect(usage.size).toBeGreaterThanOrEqual(64 * 1024);
     expect(usage.size).toBeLessThan(1024 * 1024);
+  });
+
+  it("walks names that are not UTF-8 and deep trees, yielding to the event loop as it goes", async () => {
+    const root = await tempDir();
+    const latin1 = Buffer.concat([Buffer.from(root + "/caf"), Buffer.from([0xe9])]); // "café" in Latin-1
+    await mkdir(latin1);
+    await writeFile(Buffer.concat([latin1, Buffer.from("/inside")]), "x");
+    let path = root;
+    for (let i = 0; i < 200; i++) {
+      path = join(path, "d");
+      mkdirSync(path);
+      for (let f = 0; f < 60; f++) writeFileSync(join(path, `f${f}`), "");
+    }
+    // 12 000 lstats take well over one 4 ms slice: an immediate queued now runs before the walk ends.
+    let yielded = false;
+    setImmediate(() => (yielded = true));
+    const { usage, yieldedBeforeEnd } = await diskUsage(root).then((usage) => ({ usage, yieldedBeforeEnd: yielded }));
+    expect(usage.inodes).toBe(1 + 2 + 200 * 61);
+    expect(yieldedBeforeEnd).toBe(true);
   });
 
   it("stops when its signal is aborted", async () => {
