@@ -1,8 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { ChunkPool } from "../src/apply/chunk-pool.js";
-import { pooledGunzip } from "../src/apply/pooled-gunzip.js";
+import { PooledGunzip } from "../src/apply/pooled-gunzip.js";
+
+const pooledGunzip = (source: AsyncIterable<Uint8Array>, pool: ChunkPool, signal?: AbortSignal) => new PooledGunzip(source, pool, signal)[Symbol.asyncIterator]();
 
 async function* pieces(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
@@ -55,20 +57,23 @@ describe("ChunkPool", () => {
   });
 });
 
-describe("pooledGunzip", () => {
+describe("PooledGunzip", () => {
   const data = Buffer.concat([randomBytes(300_000), Buffer.alloc(700_000, 1), randomBytes(5)]);
   const gz = gzipSync(data);
 
-  it("yields full pooled chunks (the last one shorter) whose bytes are the data, and every buffer comes back", async () => {
+  it("yields full pooled chunks (the last one shorter) whose bytes are the data, digests them, and every buffer comes back", async () => {
     const pool = new ChunkPool(64 * 1024, 3);
     const sizes: number[] = [];
     const parts: Buffer[] = [];
-    for await (const chunk of pooledGunzip(pieces(gz, 10_000), pool)) {
+    const gunzip = new PooledGunzip(pieces(gz, 10_000), pool);
+    expect(gunzip.sha256).toBeUndefined();
+    for await (const chunk of gunzip) {
       sizes.push(chunk.length);
       parts.push(Buffer.from(chunk));
       pool.release(chunk);
     }
     expect(Buffer.concat(parts).equals(data)).toBe(true);
+    expect(gunzip.sha256).toBe(createHash("sha256").update(data).digest("hex"));
     expect(sizes.slice(0, -1).every((n) => n === 64 * 1024)).toBe(true);
     expect(sizes.at(-1)).toBe(data.length % (64 * 1024));
     expect(pool.allocated).toBeLessThanOrEqual(3);

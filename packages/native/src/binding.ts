@@ -34,9 +34,10 @@ export interface NativeBinding {
   setCloseOnExec(fd: number): void;
   watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
   unwatch(watch: NativeWatch): void;
-  gzipInflaterNew(): NativeInflater;
+  gzipInflaterNew(sha256: boolean): NativeInflater;
   gzipInflaterStep(inflater: NativeInflater, input: Uint8Array, output: Uint8Array): Promise<InflateStep>;
   gzipInflaterClose(inflater: NativeInflater): void;
+  gzipInflaterSha256(inflater: NativeInflater): Buffer;
   readonly constants: Readonly<Record<string, number>>;
 }
 

@@ -7,11 +7,16 @@ export type { InflateStep } from "./binding.js";
  * on libuv's thread pool (Node's zlib streams allocate a new buffer per output chunk). Members
  * of a multi-member file are read one after the other; bytes after the last member that do not
  * start another are ignored, as Node's gunzip does. Corrupt data rejects with an error whose
- * `code` is zlib's (Z_DATA_ERROR…).
+ * `code` is zlib's (Z_DATA_ERROR…). With `sha256`, the steps also digest what they produce,
+ * on the same thread-pool thread.
  */
 export class GzipInflater {
-  readonly #handle: NativeInflater = binding.gzipInflaterNew();
+  readonly #handle: NativeInflater;
   #ended = false;
+
+  constructor(opts: { sha256?: boolean } = {}) {
+    this.#handle = binding.gzipInflaterNew(opts.sha256 === true);
+  }
 
   /**
    * Inflates from `input` into `output` until the output is full or the input is used up.
@@ -26,6 +31,11 @@ export class GzipInflater {
   /** True when the input so far ends exactly after a complete member: the stream is not truncated. */
   get complete(): boolean {
     return this.#ended;
+  }
+
+  /** The SHA-256 (hex) of every byte produced so far; once, between steps, with `sha256` only. */
+  sha256(): string {
+    return binding.gzipInflaterSha256(this.#handle).toString("hex");
   }
 
   /** Frees zlib's state now (after a running step) rather than at garbage collection. */

@@ -3,8 +3,10 @@
 // allocations cost more CPU than the inflate itself (page faults, and the major GCs their
 // external memory triggers), so the applier reuses a few buffers instead.
 //
-// zlib comes from the node binary, which exports it (Node's headers ship zlib.h): nothing to
-// link, and the same SIMD-optimised inflate Node's own streams use.
+// zlib and OpenSSL come from the node binary, which exports both (Node's headers ship zlib.h
+// and openssl/): nothing to link, and the same SIMD-optimised code Node's own streams use.
+// An inflater can also digest what it produces (a layer's diff ID) on the same thread-pool
+// thread, so that work leaves the main thread too.
 #define NAPI_VERSION 8
 #include <node_api.h>
 
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "gzip_inflater.h"
@@ -23,6 +26,7 @@
 
 struct inflater {
   z_stream strm;
+  EVP_MD_CTX *sha256; // NULL unless asked for: the SHA-256 of every byte produced
   bool ready;        // inflateInit2 succeeded; inflateEnd still owed
   bool busy;         // a step is on the thread pool
   bool closed;       // close() was called: zlib's state goes once no step is running
@@ -45,6 +49,7 @@ struct inflate_step {
 
 static void inflater_free(struct inflater *inf) {
   if (inf->ready) inflateEnd(&inf->strm);
+  if (inf->sha256 != NULL) EVP_MD_CTX_free(inf->sha256);
   free(inf);
 }
 
@@ -65,9 +70,13 @@ static napi_value throw_message(napi_env env, const char *message) {
   return NULL;
 }
 
-// gzipInflaterNew() -> handle
+// gzipInflaterNew(sha256: boolean) -> handle
 static napi_value js_gzip_inflater_new(napi_env env, napi_callback_info info) {
-  (void)info;
+  size_t argc = 1;
+  napi_value argv[1];
+  bool digest = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc >= 1 && napi_get_value_bool(env, argv[0], &digest) != napi_ok) return throw_message(env, "gzip inflater: sha256 must be a boolean");
   struct inflater *inf = calloc(1, sizeof *inf);
   if (inf == NULL) return throw_message(env, "gzip inflater: out of memory");
   if (inflateInit2(&inf->strm, GZIP_WINDOW_BITS) != Z_OK) {
@@ -75,6 +84,13 @@ static napi_value js_gzip_inflater_new(napi_env env, napi_callback_info info) {
     return throw_message(env, "gzip inflater: inflateInit2 failed");
   }
   inf->ready = true;
+  if (digest) {
+    inf->sha256 = EVP_MD_CTX_new();
+    if (inf->sha256 == NULL || EVP_DigestInit_ex(inf->sha256, EVP_sha256(), NULL) != 1) {
+      inflater_free(inf);
+      return throw_message(env, "gzip inflater: SHA-256 unavailable");
+    }
+  }
   napi_value handle;
   if (napi_create_external(env, inf, inflater_finalize, NULL, &handle) != napi_ok) {
     inflater_free(inf);
@@ -121,6 +137,10 @@ static void step_execute(napi_env env, void *data) {
   }
   s->consumed = s->in_len - strm->avail_in;
   s->produced = s->out_len - strm->avail_out;
+  if (s->inf->sha256 != NULL && s->produced > 0 && EVP_DigestUpdate(s->inf->sha256, s->out, s->produced) != 1) {
+    s->status = Z_ERRNO;
+    snprintf(s->message, sizeof s->message, "SHA-256 update failed");
+  }
   strm->next_in = NULL;
   strm->next_out = NULL;
 }
@@ -252,6 +272,27 @@ static napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info) 
   return undefined;
 }
 
+// gzipInflaterSha256(handle) -> Buffer: the SHA-256 of everything produced; once, between steps.
+static napi_value js_gzip_inflater_sha256(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok) return throw_message(env, "gzip inflater: bad handle");
+  struct inflater *inf = data;
+  if (inf->sha256 == NULL) return throw_message(env, "gzip inflater: no digest (made without sha256, or already taken)");
+  if (inf->busy) return throw_message(env, "gzip inflater: a step is running");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  int ok = EVP_DigestFinal_ex(inf->sha256, md, &len);
+  EVP_MD_CTX_free(inf->sha256);
+  inf->sha256 = NULL;
+  if (ok != 1) return throw_message(env, "gzip inflater: SHA-256 final failed");
+  void *copy;
+  if (napi_create_buffer_copy(env, len, md, &copy, &result) != napi_ok) return NULL;
+  return result;
+}
+
 bool register_gzip_inflater(napi_env env, napi_value exports) {
   static const struct {
     const char *name;
@@ -260,6 +301,7 @@ bool register_gzip_inflater(napi_env env, napi_value exports) {
       {"gzipInflaterNew", js_gzip_inflater_new},
       {"gzipInflaterStep", js_gzip_inflater_step},
       {"gzipInflaterClose", js_gzip_inflater_close},
+      {"gzipInflaterSha256", js_gzip_inflater_sha256},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { GzipInflater } from "../src/index.js";
@@ -49,6 +49,16 @@ describe("GzipInflater", () => {
       }
       inflater.close();
     }
+  });
+
+  it("digests what it produces with SHA-256 when asked, once", async () => {
+    const data = sample(2 * 1024 * 1024 + 5);
+    const inflater = new GzipInflater({ sha256: true });
+    const out = await inflateAll(inflater, gzipSync(data), 100_000, 256 * 1024);
+    expect(out.equals(data)).toBe(true);
+    expect(inflater.sha256()).toBe(createHash("sha256").update(data).digest("hex"));
+    expect(() => inflater.sha256()).toThrow(/no digest/);
+    expect(() => new GzipInflater().sha256()).toThrow(/no digest/);
   });
 
   it("reads concatenated members as one stream and ignores trailing bytes that start no member, as Node's gunzip", async () => {

@@ -7,7 +7,7 @@ import { TarParser } from "../tar/tar-parser.js";
 import { TarFormatError, TarUnsupportedError } from "../tar/ustar-fields.js";
 import { ChunkPool } from "./chunk-pool.js";
 import { LayerApplier, type LayerTarget } from "./layer-applier.js";
-import { pooledGunzip } from "./pooled-gunzip.js";
+import { PooledGunzip } from "./pooled-gunzip.js";
 import { currentUmask } from "./umask.js";
 
 /** The uncompressed tar that was applied: its digest is the layer's diff ID. */
@@ -51,12 +51,14 @@ export async function applyTarStream(
   const pool = compression === "gzip" ? new ChunkPool(GZIP_CHUNK, GZIP_BUFFERS) : undefined;
   const applier = new LayerApplier(target, currentUmask(), pool);
   const parser = new TarParser(applier);
-  const hash = createHash("sha256");
+  // The pooled gunzip digests its output on the thread pool; other streams are hashed here.
+  const gunzip = pool ? new PooledGunzip(source, pool, signal) : undefined;
+  const hash = gunzip ? undefined : createHash("sha256");
   let size = 0;
   const apply = async (chunks: AsyncIterable<Uint8Array>) => {
     for await (const piece of chunks) {
       const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-      hash.update(chunk);
+      hash?.update(chunk);
       size += chunk.length;
       if (!parser.done) {
         const paused = parser.push(chunk);
@@ -70,8 +72,8 @@ export async function applyTarStream(
     await applier.finish();
   };
   try {
-    if (pool) {
-      await apply(pooledGunzip(source, pool, signal));
+    if (gunzip) {
+      await apply(gunzip);
     } else {
       const inflate = decompressor(compression);
       if (inflate) await pipeline(source, inflate, apply, signal ? { signal } : {});
@@ -81,7 +83,9 @@ export async function applyTarStream(
     await applier.close();
     throw asLayerError(err, signal);
   }
-  return { digest: `sha256:${hash.digest("hex")}`, size };
+  const digest = gunzip ? gunzip.sha256 : hash!.digest("hex");
+  if (digest === undefined) throw new Error("gzip stream ended without a digest");
+  return { digest: `sha256:${digest}`, size };
 }
 
 /**

@@ -7,84 +7,107 @@ function truncated(): Error {
 }
 
 /**
- * Decompresses a gzip stream into `pool`'s buffers, ahead of the reader: the thread pool
+ * A gzip stream decompressed into `pool`'s buffers, ahead of the reader: the thread pool
  * inflates the next chunks while the caller works on this one, up to the pool's size. Each
  * chunk yielded is a view of a pooled buffer held once for the caller, who must
  * `pool.release` it when done (and may `retain` it for longer-lived views). Chunks are full
- * buffers except the last. Corrupt or truncated data throws an error with zlib's code.
+ * buffers except the last. Corrupt or truncated data throws an error with zlib's code. Once
+ * the iteration has completed, `sha256` is the digest of everything yielded, computed on the
+ * thread pool as it inflated.
  */
-export async function* pooledGunzip(source: AsyncIterable<Uint8Array>, pool: ChunkPool, signal?: AbortSignal): AsyncGenerator<Buffer> {
-  const stop = new AbortController();
-  const stopSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-  const ready: Buffer[] = [];
-  let finished = false;
-  let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
-  const emit = (chunk: Buffer) => {
-    if (stop.signal.aborted) pool.release(chunk); // the reader is gone
-    else ready.push(chunk);
-    notify();
-  };
+export class PooledGunzip implements AsyncIterable<Buffer> {
+  #sha256: string | undefined;
 
-  const produce = async () => {
-    const inflater = new GzipInflater();
-    let out: Buffer | undefined;
-    try {
-      out = await pool.take(stopSignal);
-      let filled = 0;
-      for await (const input of source) {
-        let at = 0;
-        for (;;) {
-          stopSignal.throwIfAborted();
-          const step = await inflater.step(input.subarray(at), out.subarray(filled));
-          at += step.consumed;
-          filled += step.produced;
-          if (filled === out.length) {
-            emit(out);
-            out = undefined;
-            out = await pool.take(stopSignal);
-            filled = 0;
-            continue; // zlib may hold more output for this input
-          }
-          if (at >= input.length) break;
-          if (step.consumed === 0 && step.produced === 0) throw new Error("gzip inflater made no progress");
-        }
-      }
-      if (!inflater.complete) throw truncated();
-      if (filled > 0) {
-        emit(out.subarray(0, filled));
-        out = undefined;
-      }
-    } catch (err) {
-      failure = { error: err };
-    } finally {
-      if (out !== undefined) pool.release(out);
-      inflater.close();
-      finished = true;
+  constructor(
+    private readonly source: AsyncIterable<Uint8Array>,
+    private readonly pool: ChunkPool,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** The SHA-256 (hex) of the whole output; set when the stream ended without error. */
+  get sha256(): string | undefined {
+    return this.#sha256;
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    return this.#chunks();
+  }
+
+  async *#chunks(): AsyncGenerator<Buffer> {
+    const { source, pool, signal } = this;
+    const stop = new AbortController();
+    const stopSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    const ready: Buffer[] = [];
+    let finished = false;
+    let failure: { error: unknown } | undefined;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    const emit = (chunk: Buffer) => {
+      if (stop.signal.aborted) pool.release(chunk); // the reader is gone
+      else ready.push(chunk);
       notify();
-    }
-  };
-  void produce();
+    };
 
-  try {
-    for (;;) {
-      const chunk = ready.shift();
-      if (chunk !== undefined) {
-        yield chunk;
-        continue;
+    const produce = async () => {
+      const inflater = new GzipInflater({ sha256: true });
+      let out: Buffer | undefined;
+      try {
+        out = await pool.take(stopSignal);
+        let filled = 0;
+        for await (const input of source) {
+          let at = 0;
+          for (;;) {
+            stopSignal.throwIfAborted();
+            const step = await inflater.step(input.subarray(at), out.subarray(filled));
+            at += step.consumed;
+            filled += step.produced;
+            if (filled === out.length) {
+              emit(out);
+              out = undefined;
+              out = await pool.take(stopSignal);
+              filled = 0;
+              continue; // zlib may hold more output for this input
+            }
+            if (at >= input.length) break;
+            if (step.consumed === 0 && step.produced === 0) throw new Error("gzip inflater made no progress");
+          }
+        }
+        if (!inflater.complete) throw truncated();
+        this.#sha256 = inflater.sha256();
+        if (filled > 0) {
+          emit(out.subarray(0, filled));
+          out = undefined;
+        }
+      } catch (err) {
+        failure = { error: err };
+      } finally {
+        if (out !== undefined) pool.release(out);
+        inflater.close();
+        finished = true;
+        notify();
       }
-      if (failure !== undefined) throw failure.error;
-      if (finished) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+    };
+    void produce();
+
+    try {
+      for (;;) {
+        const chunk = ready.shift();
+        if (chunk !== undefined) {
+          yield chunk;
+          continue;
+        }
+        if (failure !== undefined) throw failure.error;
+        if (finished) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      // The reader stopped (done, failed or gave up). Not waited for: the producer may be waiting
+      // for the source's next bytes; it stops at its next step and gives its buffers back.
+      stop.abort();
+      for (const chunk of ready.splice(0)) pool.release(chunk);
     }
-  } finally {
-    // The reader stopped (done, failed or gave up). Not waited for: the producer may be waiting
-    // for the source's next bytes; it stops at its next step and gives its buffers back.
-    stop.abort();
-    for (const chunk of ready.splice(0)) pool.release(chunk);
   }
 }
