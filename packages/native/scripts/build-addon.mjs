@@ -28,7 +28,7 @@ if (headers === undefined) {
 
 mkdirSync(join(packageDir, "dist"), { recursive: true });
 const args = ["-O2", "-shared", "-fPIC", "-pthread", "-Wall", "-Wextra", "-Werror", "-I", headers,
-  "-o", "dist/berth_native.node", "src/berth_native.c", "src/gzip_inflater.c"];
+  "-o", "dist/berth_native.node", "src/berth_native.c", "src/gzip_inflater.c", "src/file_batch.c"];
 try {
   execFileSync("gcc", args, { cwd: packageDir, stdio: "inherit" });
 } catch (err) {

@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "file_batch.h"
 #include "gzip_inflater.h"
 
 #define MAX_ARGS 6
@@ -1012,5 +1013,6 @@ NAPI_MODULE_INIT() {
   if (!set_number(env, table, "PAGE_SIZE", (double)sysconf(_SC_PAGESIZE))) return NULL;
   if (!ok(env, napi_set_named_property(env, exports, "constants", table))) return NULL;
   if (!register_gzip_inflater(env, exports)) return NULL;
+  if (!register_file_batch(env, exports)) return NULL;
   return exports;
 }

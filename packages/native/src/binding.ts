@@ -38,6 +38,7 @@ export interface NativeBinding {
   gzipInflaterStep(inflater: NativeInflater, input: Uint8Array, output: Uint8Array): Promise<InflateStep>;
   gzipInflaterClose(inflater: NativeInflater): void;
   gzipInflaterSha256(inflater: NativeInflater): Buffer;
+  createFiles(paths: Uint8Array, meta: Float64Array, data: Uint8Array, results: Int32Array): Promise<void>;
   readonly constants: Readonly<Record<string, number>>;
 }
 

@@ -46,4 +46,6 @@ export type { FdWatch } from "./descriptors.js";
 export { unixListen, receiveFd } from "./sockets.js";
 export { setWindowSize } from "./terminal.js";
 export { GzipInflater } from "./gzip-inflater.js";
+export { createFiles } from "./file-batch.js";
+export type { NewFile } from "./file-batch.js";
 export type { InflateStep } from "./gzip-inflater.js";

@@ -30,6 +30,7 @@ import { OPAQUE_XATTR, OverlayLowers, isWhiteoutDevice } from "./overlay-lowers.
 import { RootPaths, RootResolver, type DirInfo } from "./root-resolver.js";
 import { BackgroundWrites } from "./background-writes.js";
 import type { BufferHolds } from "./chunk-pool.js";
+import { SmallFileBatches, type BatchedFile } from "./small-file-batches.js";
 
 /** Where a layer goes and how its whiteouts are written. */
 export interface LayerTarget {
@@ -55,6 +56,25 @@ const NEW_FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL
  * where a hand-off would cost more than the write.
  */
 const BACKGROUND_WRITE_MIN = 64 * 1024;
+
+/** Regular files smaller than this (and needing no xattrs or sub-second times) are created in batches. */
+const BATCHED_FILE_MAX = 64 * 1024;
+
+/**
+ * Thrown inside `#apply` when an entry would remove or replace something while batched files
+ * are not all created yet: nothing was changed, and the entry is applied again after a drain.
+ */
+const DRAIN_FIRST = Symbol("drain the small-file batches first");
+
+/** A small file being parsed: its data is collected, then the whole file joins a batch. */
+interface SmallFile {
+  readonly real: string;
+  readonly entry: TarEntry;
+  readonly path: Buffer;
+  readonly owner: { uid: number; gid: number } | undefined;
+  readonly data: Buffer;
+  filled: number;
+}
 
 interface OpenFile {
   readonly fd: number;
@@ -95,6 +115,8 @@ export class LayerApplier implements TarEntryHandler {
   readonly #euid: number;
   readonly #egid: number;
   #file: OpenFile | undefined;
+  #small: SmallFile | undefined;
+  readonly #batches = new SmallFileBatches();
   #dirTimes: DirTimes[] = [];
   /** Real paths this layer wrote: an opaque marker keeps them and removes the rest. */
   readonly #unpacked = new Set<string>();
@@ -114,21 +136,30 @@ export class LayerApplier implements TarEntryHandler {
 
   /**
    * A hardlink waits for the background writes: it reads and sets attributes of an inode that
-   * may still be an unfinished file. Everything else goes at once.
+   * may still be an unfinished file. An entry that would replace or remove something waits
+   * until the batched small files are created. Everything else goes at once.
    */
   entry(entry: TarEntry): void | Promise<void> {
     this.#current = entry.name;
     if (entry.type === "hardlink" && this.#writes.busy) {
       return this.#writes.below(0).then(() => this.entry(entry) as undefined);
     }
+    if (this.#batches.backlogged) return this.#batches.waitInFlight().then(() => this.entry(entry) as undefined);
     try {
       this.#apply(entry);
     } catch (err) {
+      if (err === DRAIN_FIRST) return this.#drainBatches().then(() => this.entry(entry) as undefined);
       throw this.#entryError(err);
     }
   }
 
   data(piece: Buffer): void {
+    const small = this.#small;
+    if (small) {
+      // Copied: the piece's buffer goes back to the decompressor before the batch runs.
+      small.filled += piece.copy(small.data, small.filled);
+      return;
+    }
     const file = this.#file!;
     const position = file.written;
     file.written += piece.length;
@@ -149,6 +180,12 @@ export class LayerApplier implements TarEntryHandler {
   }
 
   end(): void {
+    const small = this.#small;
+    if (small) {
+      this.#small = undefined;
+      this.#batches.add(this.#batched(small));
+      return;
+    }
     const file = this.#file;
     if (!file) return;
     this.#file = undefined;
@@ -175,19 +212,61 @@ export class LayerApplier implements TarEntryHandler {
     this.#writes.check();
   }
 
-  /** After the last entry: waits for the file data, then sets directory times, deepest first. */
+  /** After the last entry: waits for the files, then sets directory times, deepest first. */
   async finish(): Promise<void> {
+    await this.#drainBatches();
     await this.#writes.below(0);
     const dirs = this.#dirTimes.sort((a, b) => depth(b.real) - depth(a.real));
     for (const d of dirs) setTimes(this.#paths.abs(d.real), d.atime, d.mtime);
   }
 
-  /** After a failure: waits until no write is in flight, then releases the open file. */
+  /** After a failure: waits until no write or batch is in flight, then releases the open file. */
   async close(): Promise<void> {
+    await this.#batches.settled();
     await this.#writes.settled();
     const file = this.#file;
     this.#file = undefined;
     if (file && file.inFlight === 0) closeSync(file.fd);
+  }
+
+  #batched(small: SmallFile): BatchedFile {
+    const { entry } = small;
+    return {
+      real: small.real,
+      name: entry.name,
+      file: {
+        path: small.path,
+        mode: entry.mode,
+        owner: small.owner,
+        chmod: this.#modeNeedsChmod(entry.mode),
+        data: small.data.subarray(0, small.filled),
+        atime: accessTimeOf(entry).sec,
+        mtime: modTimeOf(entry).sec,
+      },
+    };
+  }
+
+  /** Waits for the batched files; one that met something in its way replaces it now, as any entry would. */
+  async #drainBatches(): Promise<void> {
+    await this.#batches.drain((batched, error) => {
+      this.#current = batched.name;
+      if (!isCode(error, "EEXIST")) throw this.#entryError(error, batched.name);
+      try {
+        const { file } = batched;
+        this.#remove(batched.real, lstatSync(file.path));
+        const fd = openSync(file.path, NEW_FILE_FLAGS, file.mode & 0o777);
+        try {
+          if (file.owner) fchownSync(fd, file.owner.uid, file.owner.gid);
+          for (let at = 0; at < file.data.length; ) at += writeSync(fd, file.data, at, file.data.length - at, at);
+          if (file.chmod) fchmodSync(fd, file.mode);
+          futimesSync(fd, file.atime, file.mtime);
+        } finally {
+          closeSync(fd);
+        }
+      } catch (err) {
+        throw this.#entryError(err, batched.name);
+      }
+    });
   }
 
   /** Finishes a file whose last background write completed; a failure fails the layer. */
@@ -206,13 +285,21 @@ export class LayerApplier implements TarEntryHandler {
     const parentLex = parts.slice(0, -1).join("/");
     const parent = this.#resolver.dir(parentLex);
 
+    const batchesBusy = !this.#batches.idle;
     if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (batchesBusy) throw DRAIN_FIRST;
       this.#whiteout(entry, parent, base);
       return;
     }
     const real = joinPath(parent.real, base);
+    if (batchesBusy && (entry.type === "hardlink" || this.#batches.has(real))) throw DRAIN_FIRST;
     switch (entry.type) {
       case "file": {
+        if (isBatchable(entry)) {
+          const owner = entry.uid !== this.#euid || entry.gid !== parent.gidForNew ? { uid: entry.uid, gid: entry.gid } : undefined;
+          this.#small = { real, entry, path: this.#paths.abs(real), owner, data: Buffer.allocUnsafe(entry.size), filled: 0 };
+          break;
+        }
         const background = entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
         const fd = this.#createFile(entry, real, parent);
         this.#file = { fd, path: this.#paths.abs(real), entry, background, written: 0, inFlight: 0, ended: false };
@@ -269,6 +356,7 @@ export class LayerApplier implements TarEntryHandler {
       const st = lstatSync(path);
       if (st.isDirectory()) existing = st;
       else {
+        if (!this.#batches.idle) throw DRAIN_FIRST;
         this.#remove(real, st);
         mkdirSync(path, entry.mode & 0o777);
       }
@@ -377,12 +465,16 @@ export class LayerApplier implements TarEntryHandler {
     }
   }
 
-  /** Runs `create`; if something is in the way, removes it and runs `create` again. */
+  /**
+   * Runs `create`; if something is in the way, removes it and runs `create` again (once the
+   * batched files are all created: a removal could take one of their directories).
+   */
   #retryAfterRemoving<T>(real: string, create: () => T): T {
     try {
       return create();
     } catch (err) {
       if (!isCode(err, "EEXIST")) throw err;
+      if (!this.#batches.idle) throw DRAIN_FIRST;
       this.#remove(real, lstatSync(this.#paths.abs(real)));
       return create();
     }
@@ -445,6 +537,11 @@ function copyUp(src: Buffer, st: Stats, dst: Buffer): void {
   setTimes(dst, ns(bst.atimeNs), ns(bst.mtimeNs));
 }
 
+
+/** A regular file small enough for a batch, with nothing to set that createFiles does not. */
+function isBatchable(entry: TarEntry): boolean {
+  return entry.size < BATCHED_FILE_MAX && entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
+}
 
 function depth(real: string): number {
   let n = 0;

@@ -1,0 +1,74 @@
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { bindRoot, newBench } from "./layers.js";
+import type { EntrySpec } from "./tar-builder.js";
+import { requireRoot, tempDir } from "./temp.js";
+
+/** Enough small files that batches are in flight while the entries after them are parsed. */
+function smallFiles(dir: string, n: number, text = "v1"): EntrySpec[] {
+  return Array.from({ length: n }, (_, i) => ({ name: `${dir}/f${String(i).padStart(4, "0")}`, data: `${text} ${i}\n`, uid: i % 3, mode: 0o640 }));
+}
+
+describe("small files created in batches", () => {
+  beforeEach(() => requireRoot());
+
+  it("gives every small file its bytes, owner and mode, and later entries of the same name win", async () => {
+    const { root, mounts } = await bindRoot();
+    const bench = await newBench();
+    await bench.apply(mounts, [
+      { name: "a/" },
+      ...smallFiles("a", 300),
+      // The same names again while earlier batches may still be running: the last entry wins.
+      { name: "a/f0001", data: "second\n", mode: 0o600 },
+      { name: "a/f0002", type: "symlink", linkname: "f0001" },
+      { name: "a/f0003/" },
+      { name: "a/f0003/inside", data: "in a dir that replaced a file\n" },
+      { name: "a/f0299", type: "hardlink", linkname: "a/f0000" },
+      ...smallFiles("b", 150),
+    ]);
+    expect(readdirSync(join(root, "a")).length).toBe(300);
+    expect(readFileSync(join(root, "a/f0010"), "utf8")).toBe("v1 10\n");
+    const st = lstatSync(join(root, "a/f0010"));
+    expect([st.uid, st.mode & 0o777, st.mtimeMs]).toEqual([1, 0o640, 1577836800000]);
+    expect(readFileSync(join(root, "a/f0001"), "utf8")).toBe("second\n");
+    expect(lstatSync(join(root, "a/f0001")).mode & 0o777).toBe(0o600);
+    expect(readlinkSync(join(root, "a/f0002"))).toBe("f0001");
+    expect(readFileSync(join(root, "a/f0003/inside"), "utf8")).toBe("in a dir that replaced a file\n");
+    expect(lstatSync(join(root, "a/f0299")).ino).toBe(lstatSync(join(root, "a/f0000")).ino);
+    expect(readdirSync(join(root, "b")).length).toBe(150);
+    expect(readFileSync(join(root, "b/f0149"), "utf8")).toBe("v1 149\n");
+  });
+
+  it("replaces files already in the root (applied onto a parent's tree) with the layer's", async () => {
+    const { root, mounts } = await bindRoot();
+    mkdirSync(join(root, "etc"));
+    for (let i = 0; i < 200; i += 2) if (i !== 100) writeFileSync(join(root, "etc", `f${String(i).padStart(4, "0")}`), "from the parent\n", { mode: 0o666 });
+    mkdirSync(join(root, "etc/f0100")); // a directory where the layer has a file
+    writeFileSync(join(root, "etc/f0100/below"), "x");
+    const bench = await newBench();
+    await bench.apply(mounts, [{ name: "etc/" }, ...smallFiles("etc", 200, "layer")]);
+    for (const i of [0, 1, 100, 198, 199]) {
+      const p = join(root, "etc", `f${String(i).padStart(4, "0")}`);
+      expect(readFileSync(p, "utf8")).toBe(`layer ${i}\n`);
+      expect(lstatSync(p).mode & 0o777).toBe(0o640);
+    }
+  });
+
+  it("never writes through a directory swapped for a symlink to the host while batches run", async () => {
+    const base = await tempDir();
+    const host = join(base, "host-dir");
+    mkdirSync(host);
+    const { root, mounts } = await bindRoot();
+    const bench = await newBench();
+    const applying = bench.apply(mounts, [
+      { name: "d/" },
+      ...smallFiles("d", 200),
+      { name: "d", type: "symlink", linkname: host },
+      { name: "d/pwned", data: "escaped\n" },
+    ]);
+    await expect(applying).rejects.toThrow(/entry "d\/pwned"/);
+    expect(readdirSync(host)).toEqual([]);
+    expect(readlinkSync(join(root, "d"))).toBe(host);
+  });
+});
