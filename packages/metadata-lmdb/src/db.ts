@@ -1,10 +1,9 @@
-import { internal, unavailable } from "@berth/core";
+import { CommitPath, internal, unavailable } from "@berth/core";
 import { setCloseOnExecForPaths } from "@berth/native";
 import { resolve } from "node:path";
 import { open, type Key as LmdbKey, type RootDatabase, type Transaction } from "lmdb";
 import { hasPrefix, type Key } from "./keys.js";
 import { MutationLog, type DirtyBackend } from "./mutation-log.js";
-import { CommitPath } from "./commit-path.js";
 import { breathe } from "./breathe.js";
 
 export interface Entry<T> {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CommitPath } from "../src/commit-path.js";
+import { CommitPath } from "@berth/core";
 import { MetaDb } from "../src/db.js";
 import { afterThisTest, tempDir } from "./helpers.js";
 

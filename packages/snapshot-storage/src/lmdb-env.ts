@@ -1,4 +1,4 @@
-import { internal, unavailable } from "@berth/core";
+import { CommitPath, internal, unavailable } from "@berth/core";
 import { setCloseOnExecForPaths } from "@berth/native";
 import { resolve } from "node:path";
 import { open, type Key as LmdbKey, type RootDatabase } from "lmdb";
@@ -19,14 +19,17 @@ const asKey = (key: Key) => key as unknown as LmdbKey;
 /**
  * One lmdb environment. Reads run synchronously, so one `read` callback sees one state of the
  * store. Writes run in a synchronous callback too, all or nothing, with nothing else in this
- * process running in between; `commit` hands the commit and its fsync to lmdb's write thread.
+ * process running in between; `commit` runs the commit and its fsync inline while the disk
+ * syncs fast, on lmdb's write thread while it does not (CommitPath).
  */
 export class LmdbEnv {
   readonly #env: RootDatabase;
+  readonly #commitPath: CommitPath;
   #closing: Promise<void> | undefined;
 
-  constructor(path: string) {
+  constructor(path: string, opts: { readonly commitPath?: CommitPath } = {}) {
     this.#env = open({ path });
+    this.#commitPath = opts.commitPath ?? new CommitPath();
     // lmdb opens its files without close-on-exec; every shim berthd starts would keep them open.
     setCloseOnExecForPaths([resolve(path), `${resolve(path)}-lock`]);
   }
@@ -38,7 +41,7 @@ export class LmdbEnv {
 
   /**
    * Runs `fn` in a write transaction committed before this returns, blocking the main thread
-   * through the fsync: for opening the store, before any request is served. A throw aborts it,
+   * through the fsync: for opening the store, and `commit`'s fast path. A throw aborts it,
    * leaving nothing it wrote. `fn` must be synchronous: lmdb would otherwise hold the write
    * transaction across event-loop turns.
    */
@@ -53,19 +56,30 @@ export class LmdbEnv {
   }
 
   /**
-   * Runs `fn` on the main thread in a child transaction of lmdb's current write batch (a throw
-   * undoes only its own writes) and settles once that batch is committed and flushed to disk,
-   * on lmdb's write thread: the caller answers after the fsync, as with a synchronous commit,
-   * without blocking every other request through it, and concurrent writes share one fsync.
-   * Readers see the writes only once the batch commits. `fn` must be synchronous.
+   * Runs `fn` in a write transaction and settles once it is on disk. Where the disk syncs fast
+   * (a commit and its fsync ~0.3 ms here, against 0.6–1.7 ms of latency through lmdb's write
+   * thread, and a container's prepare and remove make one each) that is `writeNow`. Otherwise
+   * `fn` runs on the main thread in a child transaction of lmdb's current write batch (a throw
+   * undoes only its own writes), committed and flushed on lmdb's write thread: nothing blocks
+   * while the disk is slow, concurrent writes share one fsync, and readers see the writes once
+   * the batch commits. `fn` must be synchronous.
    */
   async commit<R>(fn: (tx: RawTx) => R): Promise<R> {
     this.#checkOpen();
+    const started = performance.now();
+    if (this.#commitPath.inline()) {
+      try {
+        return this.writeNow(fn);
+      } finally {
+        this.#commitPath.measured(true, performance.now() - started);
+      }
+    }
     let result: R | undefined;
     await this.#env.childTransaction(() => {
       result = synchronous(fn(this.#raw(true)));
     });
     await this.#env.flushed;
+    this.#commitPath.measured(false, performance.now() - started);
     return result as R;
   }
 

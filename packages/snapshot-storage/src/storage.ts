@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { failedPrecondition } from "@berth/core";
+import { failedPrecondition, type CommitPath } from "@berth/core";
 import { SCHEMA_KEY } from "./keys.js";
 import { LmdbEnv } from "./lmdb-env.js";
 import { snapshotReader, snapshotWriter, type SnapshotReader, type SnapshotWriter } from "./transactions.js";
@@ -13,8 +13,9 @@ export const STORAGE_SCHEMA_VERSION = 1;
  * ids. A backend keeps its files per id and pairs each filesystem step with one transaction.
  * Transaction callbacks are synchronous: a backend does its slow filesystem work (creating a
  * directory, a btrfs snapshot) before or after, never inside, except for quick synchronous
- * steps such as a rename that must succeed or fail together with the metadata. A write's
- * commit is asynchronous: until it settles, readers still see the state before it.
+ * steps such as a rename that must succeed or fail together with the metadata. A write settles
+ * once its commit is on disk; readers see it from its commit on, which is before `write`
+ * returns where commits run inline and later where they go through lmdb's write thread.
  */
 export interface SnapshotStorage {
   /** Runs `fn` against one consistent state of the store. */
@@ -28,10 +29,13 @@ export interface SnapshotStorage {
   close(): Promise<void>;
 }
 
-/** Opens (creating if needed) the store at `path`, a file (`<path>-lock` beside it). */
-export async function openSnapshotStorage(path: string): Promise<SnapshotStorage> {
+/**
+ * Opens (creating if needed) the store at `path`, a file (`<path>-lock` beside it). `commitPath`
+ * chooses where commits run (default: inline while the disk syncs fast).
+ */
+export async function openSnapshotStorage(path: string, opts: { readonly commitPath?: CommitPath } = {}): Promise<SnapshotStorage> {
   await mkdir(dirname(path), { recursive: true });
-  const env = new LmdbEnv(path);
+  const env = new LmdbEnv(path, opts);
   try {
     env.writeNow((tx) => {
       const version = tx.get<number>(SCHEMA_KEY);

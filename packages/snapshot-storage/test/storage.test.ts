@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { classOf } from "@berth/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { classOf, CommitPath } from "@berth/core";
 import { openSnapshotStorage, toInfo, type SnapshotStorage } from "../src/index.js";
 
 const dirs: string[] = [];
@@ -18,8 +18,20 @@ async function tempPath(): Promise<string> {
   return join(dir, "metadata.lmdb");
 }
 
+/** Both places a commit can run: a budget nothing exceeds keeps commits inline; one every commit exceeds, with no recovery, keeps them on lmdb's write thread. */
+function offloaded(): CommitPath {
+  const path = new CommitPath(-1, -Infinity);
+  path.measured(true, 1);
+  return path;
+}
+const commitPaths = [
+  { where: "commits inline", inline: true, commitPath: () => new CommitPath(Infinity) },
+  { where: "commits on lmdb's write thread", inline: false, commitPath: offloaded },
+];
+let commitPath: () => CommitPath = () => new CommitPath();
+
 async function newStorage(path?: string): Promise<SnapshotStorage> {
-  const s = await openSnapshotStorage(path ?? (await tempPath()));
+  const s = await openSnapshotStorage(path ?? (await tempPath()), { commitPath: commitPath() });
   open.push(s);
   return s;
 }
@@ -35,7 +47,11 @@ async function errorClass(fn: () => unknown): Promise<string> {
 
 const usage = { size: 4096, inodes: 3 };
 
-describe("snapshot storage", () => {
+describe.each(commitPaths)("snapshot storage ($where)", ({ inline, commitPath: pathFor }) => {
+  beforeEach(() => {
+    commitPath = pathFor;
+  });
+
   it("allocates increasing ids, keeps them through commit and never reuses them", async () => {
     const s = await newStorage();
     const a = await s.write((tx) => tx.create("active", "a", ""));
@@ -115,10 +131,10 @@ describe("snapshot storage", () => {
     expect(s.read((tx) => tx.walk([]).map((i) => [i.name, i.id]))).toEqual([["a", 1], ["c", 2]]);
   });
 
-  it("shows a write to readers only once it has committed", async () => {
+  it("shows a write to readers only once it has committed (inline: before write returns)", async () => {
     const s = await newStorage();
     const writing = s.write((tx) => tx.create("active", "a", ""));
-    expect(s.read((tx) => tx.find("a"))).toBeUndefined();
+    expect(s.read((tx) => tx.find("a"))?.id).toBe(inline ? 1 : undefined);
     await writing;
     expect(s.read((tx) => tx.find("a"))?.id).toBe(1);
   });

@@ -1,5 +1,6 @@
 /**
- * Chooses where a request's metadata commit runs. On the main thread a commit and its fsync cost
+ * Chooses where a request's metadata commit runs (metadata-lmdb's store and the snapshotters'
+ * own storage use it). On the main thread a commit and its fsync cost
  * about 0.3 ms on a local disk, against 0.6–1.7 ms of latency through lmdb's write thread (a
  * threadpool round trip that queues behind file I/O), and a container's create and delete make
  * half a dozen of them. But where an fsync takes milliseconds (a slow disk, or one busy with a
