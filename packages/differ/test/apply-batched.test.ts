@@ -55,6 +55,14 @@ describe("small files created in batches", () => {
     }
   });
 
+  it("refuses an entry below a small file still in a batch, as it refuses one below any file", async () => {
+    const { root, mounts } = await bindRoot();
+    const bench = await newBench();
+    const applying = bench.apply(mounts, [{ name: "x/" }, ...smallFiles("x", 10), { name: "x/f0003/below", data: "no\n" }]);
+    await expect(applying).rejects.toThrow(/entry "x\/f0003\/below".*not a directory/);
+    expect(lstatSync(join(root, "x/f0003")).isFile()).toBe(true);
+  });
+
   it("never writes through a directory swapped for a symlink to the host while batches run", async () => {
     const base = await tempDir();
     const host = join(base, "host-dir");

@@ -283,9 +283,12 @@ export class LayerApplier implements TarEntryHandler {
     if (parts.length === 0) return; // the root itself: its attributes belong to the snapshot, not the layer
     const base = parts[parts.length - 1]!;
     const parentLex = parts.slice(0, -1).join("/");
+    const batchesBusy = !this.#batches.idle;
+    // A file still in a batch, where this entry needs a directory, is not on disk yet: the
+    // resolver would make a directory there. Created first, it is refused as any file would be.
+    if (batchesBusy && this.#batches.hasAncestorOf(parentLex)) throw DRAIN_FIRST;
     const parent = this.#resolver.dir(parentLex);
 
-    const batchesBusy = !this.#batches.idle;
     if (base.startsWith(WHITEOUT_PREFIX)) {
       if (batchesBusy) throw DRAIN_FIRST;
       this.#whiteout(entry, parent, base);

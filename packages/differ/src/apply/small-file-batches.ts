@@ -20,9 +20,10 @@ const MAX_WAITING = 4 * BATCH_FILES;
  * batch in flight while the next fills, so the parser goes on while the kernel creates them.
  *
  * The applier must `drain` before anything that could meet these files or change the path to
- * them: a later entry with the same path, a removal, a symlink or a hardlink. Until then the
- * only changes to the tree are new directories and new files, which cannot redirect a batched
- * file's path. Files that fail are kept with their error and handed to `drain`'s caller
+ * them: a later entry with the same path or below it, a removal or replacement, a hardlink, a
+ * whiteout. Until then the only changes to the tree are new directories, files, symlinks and
+ * devices at paths that did not exist, which cannot redirect a batched file's path (its
+ * directories exist already). Files that fail are kept with their error and handed to `drain`'s caller
  * (EEXIST: something was in the way, which the applier replaces as for any entry).
  */
 export class SmallFileBatches {
@@ -46,6 +47,14 @@ export class SmallFileBatches {
   /** True when `real` is one of the files not yet created. */
   has(real: string): boolean {
     return this.#pending.has(real);
+  }
+
+  /** True when `dir` or a directory above it is one of the files not yet created. */
+  hasAncestorOf(dir: string): boolean {
+    for (let end = dir.length; end > 0; end = dir.lastIndexOf("/", end - 1)) {
+      if (this.#pending.has(dir.slice(0, end))) return true;
+    }
+    return false;
   }
 
   add(file: BatchedFile): void {
