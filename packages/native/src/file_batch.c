@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "file_batch.h"
+#include "napi_helpers.h"
 
 // Per file, in the Float64Array `meta`: where its NUL-terminated path starts in `paths`, where
 // its data starts in `data` and how long it is, then mode, uid, gid, flags, atime, mtime (s).
@@ -80,18 +81,6 @@ static void batch_complete(napi_env env, napi_status status, void *data) {
   free(job);
 }
 
-static bool array_bytes(napi_env env, napi_value value, napi_typedarray_type want, void **out, size_t *len) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  return napi_get_typedarray_info(env, value, &type, len, out, &buffer, &offset) == napi_ok && type == want;
-}
-
-static napi_value throw_message(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
 // createFiles(paths: Uint8Array, meta: Float64Array, data: Uint8Array, results: Int32Array)
 //   -> Promise<void>, results filled in. The arrays must stay untouched until it settles.
 static napi_value js_create_files(napi_env env, napi_callback_info info) {
@@ -103,10 +92,10 @@ static napi_value js_create_files(napi_env env, napi_callback_info info) {
   if (job == NULL) return throw_message(env, "createFiles: out of memory");
   void *paths, *meta, *bytes, *results;
   size_t meta_len, results_len;
-  if (!array_bytes(env, argv[0], napi_uint8_array, &paths, &job->paths_len) ||
-      !array_bytes(env, argv[1], napi_float64_array, &meta, &meta_len) ||
-      !array_bytes(env, argv[2], napi_uint8_array, &bytes, &job->data_len) ||
-      !array_bytes(env, argv[3], napi_int32_array, &results, &results_len) || meta_len % FIELDS != 0 ||
+  if (!typed_array_data(env, argv[0], napi_uint8_array, &paths, &job->paths_len) ||
+      !typed_array_data(env, argv[1], napi_float64_array, &meta, &meta_len) ||
+      !typed_array_data(env, argv[2], napi_uint8_array, &bytes, &job->data_len) ||
+      !typed_array_data(env, argv[3], napi_int32_array, &results, &results_len) || meta_len % FIELDS != 0 ||
       results_len < meta_len / FIELDS || (job->paths_len > 0 && ((const char *)paths)[job->paths_len - 1] != '\0')) {
     free(job);
     return throw_message(env, "createFiles: expects Uint8Array paths (NUL-terminated), Float64Array meta, Uint8Array data, Int32Array results");

@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "gzip_inflater.h"
+#include "napi_helpers.h"
 
 // 15 window bits, +16: a gzip wrapper (header and CRC-32/size trailer checked) is required.
 #define GZIP_WINDOW_BITS (15 + 16)
@@ -63,11 +64,6 @@ static void inflater_end(struct inflater *inf) {
   if (!inf->ready) return;
   inflateEnd(&inf->strm);
   inf->ready = false;
-}
-
-static napi_value throw_message(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
 }
 
 // gzipInflaterNew(sha256: boolean) -> handle
@@ -205,15 +201,15 @@ static void step_complete(napi_env env, napi_status status, void *data) {
   free(s);
 }
 
-static bool typed_bytes(napi_env env, napi_value value, uint8_t **data, size_t *len) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void *raw;
-  if (napi_get_typedarray_info(env, value, &type, len, &raw, &buffer, &offset) != napi_ok) return false;
-  if (type != napi_uint8_array) return false;
-  *data = raw;
-  return true;
+// The inflater a call's first argument holds, or NULL with an exception pending.
+static struct inflater *inflater_arg(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  void *data;
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (*argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok) {
+    throw_message(env, "gzip inflater: bad handle");
+    return NULL;
+  }
+  return data;
 }
 
 // gzipInflaterStep(handle, input: Uint8Array, output: Uint8Array)
@@ -222,20 +218,22 @@ static bool typed_bytes(napi_env env, napi_value value, uint8_t **data, size_t *
 static napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  void *data;
-  if (argc < 3 || napi_get_value_external(env, argv[0], &data) != napi_ok) return throw_message(env, "gzip inflater: bad handle");
-  struct inflater *inf = data;
+  struct inflater *inf = inflater_arg(env, info, &argc, argv);
+  if (inf == NULL) return NULL;
   if (inf->closed || !inf->ready) return throw_message(env, "gzip inflater: closed");
   if (inf->busy) return throw_message(env, "gzip inflater: a step is already running");
   struct inflate_step *s = calloc(1, sizeof *s);
   if (s == NULL) return throw_message(env, "gzip inflater: out of memory");
   s->inf = inf;
-  if (!typed_bytes(env, argv[1], &s->in, &s->in_len) || !typed_bytes(env, argv[2], &s->out, &s->out_len) ||
+  void *in, *out;
+  if (argc < 3 || !typed_array_data(env, argv[1], napi_uint8_array, &in, &s->in_len) ||
+      !typed_array_data(env, argv[2], napi_uint8_array, &out, &s->out_len) ||
       s->in_len > UINT32_MAX || s->out_len > UINT32_MAX) {
     free(s);
     return throw_message(env, "gzip inflater: input and output must be Uint8Arrays under 4 GiB");
   }
+  s->in = in;
+  s->out = out;
   napi_value promise, name;
   if (napi_create_promise(env, &s->deferred, &promise) != napi_ok) {
     free(s);
@@ -262,10 +260,8 @@ static napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info) {
 static napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], undefined;
-  void *data;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok) return throw_message(env, "gzip inflater: bad handle");
-  struct inflater *inf = data;
+  struct inflater *inf = inflater_arg(env, info, &argc, argv);
+  if (inf == NULL) return NULL;
   inf->closed = true;
   if (!inf->busy) inflater_end(inf);
   napi_get_undefined(env, &undefined);
@@ -276,10 +272,8 @@ static napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info) 
 static napi_value js_gzip_inflater_sha256(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result;
-  void *data;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok) return throw_message(env, "gzip inflater: bad handle");
-  struct inflater *inf = data;
+  struct inflater *inf = inflater_arg(env, info, &argc, argv);
+  if (inf == NULL) return NULL;
   if (inf->sha256 == NULL) return throw_message(env, "gzip inflater: no digest (made without sha256, or already taken)");
   if (inf->busy) return throw_message(env, "gzip inflater: a step is running");
   unsigned char md[EVP_MAX_MD_SIZE];
