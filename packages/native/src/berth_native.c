@@ -999,6 +999,11 @@ NAPI_MODULE_INIT() {
       {"setCloseOnExec", js_set_close_on_exec},
       {"watchReadable", js_watch_readable},
       {"unwatch", js_unwatch},
+      {"gzipInflaterNew", js_gzip_inflater_new},
+      {"gzipInflaterStep", js_gzip_inflater_step},
+      {"gzipInflaterClose", js_gzip_inflater_close},
+      {"gzipInflaterSha256", js_gzip_inflater_sha256},
+      {"createFiles", js_create_files},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;
@@ -1012,7 +1017,5 @@ NAPI_MODULE_INIT() {
   }
   if (!set_number(env, table, "PAGE_SIZE", (double)sysconf(_SC_PAGESIZE))) return NULL;
   if (!ok(env, napi_set_named_property(env, exports, "constants", table))) return NULL;
-  if (!register_gzip_inflater(env, exports)) return NULL;
-  if (!register_file_batch(env, exports)) return NULL;
   return exports;
 }

@@ -83,7 +83,7 @@ static void batch_complete(napi_env env, napi_status status, void *data) {
 
 // createFiles(paths: Uint8Array, meta: Float64Array, data: Uint8Array, results: Int32Array)
 //   -> Promise<void>, results filled in. The arrays must stay untouched until it settles.
-static napi_value js_create_files(napi_env env, napi_callback_info info) {
+napi_value js_create_files(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
@@ -119,10 +119,4 @@ static napi_value js_create_files(napi_env env, napi_callback_info info) {
     return throw_message(env, "createFiles: could not queue work");
   }
   return promise;
-}
-
-bool register_file_batch(napi_env env, napi_value exports) {
-  napi_value fn;
-  if (napi_create_function(env, "createFiles", NAPI_AUTO_LENGTH, js_create_files, NULL, &fn) != napi_ok) return false;
-  return napi_set_named_property(env, exports, "createFiles", fn) == napi_ok;
 }

@@ -1,7 +1,6 @@
-// Small files created in one thread-pool job (file_batch.c).
+// Small files created in one thread-pool job (file_batch.c); listed in the module's function
+// table in berth_native.c.
 #pragma once
 #include <node_api.h>
-#include <stdbool.h>
 
-// Adds createFiles to `exports`.
-bool register_file_batch(napi_env env, napi_value exports);
+napi_value js_create_files(napi_env env, napi_callback_info info);

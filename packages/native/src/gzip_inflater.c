@@ -67,7 +67,7 @@ static void inflater_end(struct inflater *inf) {
 }
 
 // gzipInflaterNew(sha256: boolean) -> handle
-static napi_value js_gzip_inflater_new(napi_env env, napi_callback_info info) {
+napi_value js_gzip_inflater_new(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   bool digest = false;
@@ -215,7 +215,7 @@ static struct inflater *inflater_arg(napi_env env, napi_callback_info info, size
 // gzipInflaterStep(handle, input: Uint8Array, output: Uint8Array)
 //   -> Promise<{ consumed, produced, memberEnded }>
 // Both arrays must stay untouched until the promise settles; one step at a time per handle.
-static napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info) {
+napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   struct inflater *inf = inflater_arg(env, info, &argc, argv);
@@ -257,7 +257,7 @@ static napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info) {
 
 // gzipInflaterClose(handle): frees zlib's state now (or after the running step) rather than
 // at garbage collection.
-static napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info) {
+napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], undefined;
   struct inflater *inf = inflater_arg(env, info, &argc, argv);
@@ -269,7 +269,7 @@ static napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info) 
 }
 
 // gzipInflaterSha256(handle) -> Buffer: the SHA-256 of everything produced; once, between steps.
-static napi_value js_gzip_inflater_sha256(napi_env env, napi_callback_info info) {
+napi_value js_gzip_inflater_sha256(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result;
   struct inflater *inf = inflater_arg(env, info, &argc, argv);
@@ -285,22 +285,4 @@ static napi_value js_gzip_inflater_sha256(napi_env env, napi_callback_info info)
   void *copy;
   if (napi_create_buffer_copy(env, len, md, &copy, &result) != napi_ok) return NULL;
   return result;
-}
-
-bool register_gzip_inflater(napi_env env, napi_value exports) {
-  static const struct {
-    const char *name;
-    napi_callback fn;
-  } functions[] = {
-      {"gzipInflaterNew", js_gzip_inflater_new},
-      {"gzipInflaterStep", js_gzip_inflater_step},
-      {"gzipInflaterClose", js_gzip_inflater_close},
-      {"gzipInflaterSha256", js_gzip_inflater_sha256},
-  };
-  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
-    napi_value fn;
-    if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn) != napi_ok) return false;
-    if (napi_set_named_property(env, exports, functions[i].name, fn) != napi_ok) return false;
-  }
-  return true;
 }

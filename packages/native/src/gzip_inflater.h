@@ -1,7 +1,9 @@
-// Gzip decompression into caller-owned buffers (gzip_inflater.c).
+// Gzip decompression into caller-owned buffers (gzip_inflater.c); listed in the module's
+// function table in berth_native.c.
 #pragma once
 #include <node_api.h>
-#include <stdbool.h>
 
-// Adds gzipInflaterNew, gzipInflaterStep and gzipInflaterClose to `exports`.
-bool register_gzip_inflater(napi_env env, napi_value exports);
+napi_value js_gzip_inflater_new(napi_env env, napi_callback_info info);
+napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info);
+napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info);
+napi_value js_gzip_inflater_sha256(napi_env env, napi_callback_info info);
