@@ -1,6 +1,5 @@
 import { mkdir, unlink } from "node:fs/promises";
 import type { Server as HttpServer } from "node:http";
-import * as grpc from "@grpc/grpc-js";
 import {
   EventPlugin,
   GcPlugin,
@@ -19,10 +18,10 @@ import { serverPlugins } from "./builtin/plugins.js";
 import { proxyPluginsGrpcPlugin } from "./proxy/proxy-plugins-service.js";
 import { createProxyRegistry, type ProxyRegistry } from "./proxy/proxy-registry.js";
 import { createGrpcMetrics } from "./metrics/grpc-metrics.js";
+import { GrpcServer } from "@berth/grpc-server";
 import { serveMetrics } from "./metrics/metrics-server.js";
 import { registerGcMetrics } from "./metrics/gc-metrics.js";
 import { MetricsRegistry } from "./metrics/registry.js";
-import { createGrpcServer } from "./server/grpc-server.js";
 import { serveShimEvents } from "./server/ttrpc-server.js";
 import { lockRoot } from "./server/root-lock.js";
 import { prepareSocketPath, secureSocket } from "./server/unix-socket.js";
@@ -109,24 +108,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     );
     registerGcMetrics(registry, () => plugins.all(GcPlugin).values());
     const bindings = [...plugins.all(GrpcPlugin).values()].flatMap((service) => service.bindings);
-    const shutdown = new AbortController();
-    const server = createGrpcServer(bindings, {
-      shutdown: shutdown.signal,
+    const server = new GrpcServer(bindings, {
       maxRecvMessageSize: config.grpc.maxRecvMessageSize,
       maxSendMessageSize: config.grpc.maxSendMessageSize,
       log,
-      metrics: createGrpcMetrics(registry, config.metrics.grpcHistogram),
+      observer: createGrpcMetrics(registry, config.metrics.grpcHistogram),
     });
-    cleanups.push(() => {
-      shutdown.abort();
-      return stopGrpc(server);
-    });
+    // Calls in flight are aborted (event streams never end), then given a moment to answer.
+    cleanups.push(() => server.close(SHUTDOWN_GRACE_MS));
 
     await prepareSocketPath(address);
-    await bind(server, `unix://${address}`);
+    await server.listenUnix(address);
     cleanups.push(() => unlink(address).catch(() => undefined));
     await secureSocket(address, config.grpc.uid, config.grpc.gid);
-    const tcpPort = config.grpc.tcpAddress ? await bind(server, config.grpc.tcpAddress) : undefined;
+    const tcpPort = config.grpc.tcpAddress ? await server.listenTcp(config.grpc.tcpAddress) : undefined;
 
     if (config.metrics.address) {
       const metricsServer: HttpServer = await serveMetrics(config.metrics.address, registry);
@@ -147,23 +142,4 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-  );
-}
-
-/** Lets calls in flight finish for a moment, then cuts the rest (event streams never end). */
-function stopGrpc(server: grpc.Server): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, SHUTDOWN_GRACE_MS);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 

@@ -1,20 +1,13 @@
 // Clients that send the socket path as :authority (what grpc-go does when cri-tools or the
-// kubelet dial a UNIX socket by its path) against a real daemon on its real socket, and the
-// route every kind of client takes through the gRPC server's connection router.
+// kubelet dial a UNIX socket by its path) against a real daemon on its real socket.
 import http2 from "node:http2";
 import { connect } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { fromBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { versionApi } from "@berth/api";
-import { BERTH_VERSION, bindService, silentLogger } from "@berth/core";
-import { createClient } from "@berth/client";
-import { createGrpcServer } from "../src/server/grpc-server.js";
-import type { ConnectionRoute } from "../src/server/path-authority.js";
-import { huffmanEncodedLength } from "../src/server/hpack-huffman.js";
-import { createGrpcMetrics } from "../src/metrics/grpc-metrics.js";
-import { MetricsRegistry } from "../src/metrics/registry.js";
-import { exec, requireRoot, requireTool, startTestDaemon, tempDir, type TestDaemon } from "./helpers.js";
+import { BERTH_VERSION } from "@berth/core";
+import { exec, requireRoot, requireTool, startTestDaemon, type TestDaemon } from "./helpers.js";
 
 const VERSION_METHOD = "/containerd.services.version.v1.Version/Version";
 
@@ -80,7 +73,6 @@ describe("berthd with clients that send the socket path as :authority", () => {
   afterAll(() => t?.dispose());
 
   it("a Version call with :authority = the socket path (Huffman-coded by nghttp2) is answered", async () => {
-    expect(huffmanEncodedLength(Buffer.from(t.daemon.address))).toBeLessThan(t.daemon.address.length);
     const session = http2Session(t.daemon.address);
     try {
       expect(await callVersion(session, t.daemon.address)).toEqual({ status: "0", version: BERTH_VERSION });
@@ -89,9 +81,8 @@ describe("berthd with clients that send the socket path as :authority", () => {
     }
   });
 
-  it("a path whose Huffman form is longer goes as a plain literal and is answered too", async () => {
+  it("a path whose Huffman form is longer (a plain literal) is answered too", async () => {
     const authority = "/{{{{{{{{}}}}}}}}/<^>/berthd.sock";
-    expect(huffmanEncodedLength(Buffer.from(authority))).toBeGreaterThanOrEqual(authority.length);
     const session = http2Session(t.daemon.address);
     try {
       expect(await callVersion(session, authority)).toEqual({ status: "0", version: BERTH_VERSION });
@@ -129,45 +120,6 @@ describe("berthd with clients that send the socket path as :authority", () => {
       expect(await callVersion(session, t.daemon.address)).toEqual({ status: "0", version: BERTH_VERSION });
     } finally {
       session.close();
-    }
-  });
-});
-
-describe("the gRPC server routes each connection by its first :authority", () => {
-  it("Berth's client and ctr (localhost) stay native; a path authority is rewritten", async () => {
-    requireRoot();
-    await requireTool("ctr", "containerd");
-    const dir = await tempDir();
-    const routes: ConnectionRoute[] = [];
-    const shutdown = new AbortController();
-    const server = createGrpcServer([bindService(versionApi.Version, { version: async () => ({ version: "v-test", revision: "r" }) })], {
-      maxRecvMessageSize: 16 << 20,
-      maxSendMessageSize: 16 << 20,
-      log: silentLogger,
-      metrics: createGrpcMetrics(new MetricsRegistry(), false),
-      shutdown: shutdown.signal,
-      onConnectionRouted: (r) => routes.push(r),
-    });
-    const socket = `${dir.path}/grpc.sock`;
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-    );
-    try {
-      const berth = createClient({ address: socket, timeoutMs: 5_000 });
-      expect((await berth.version()).version).toBe("v-test");
-      berth.close();
-      // ctr version also asks Introspection for the UUID, which this server lacks; the
-      // Version answer is what matters here.
-      const ctr = await exec("ctr", ["-a", socket, "version"]).catch((e: { stdout: string }) => e);
-      expect(ctr.stdout).toContain("Version:  v-test");
-      const pathClient = grpcClientWithAuthority(socket, socket);
-      expect(await grpcVersion(pathClient, 5_000)).toBe("v-test");
-      pathClient.close();
-      expect(routes.map((r) => `${r.kind}:${r.reason}`)).toEqual(["native:valid-authority", "native:valid-authority", "rewrite:invalid-authority"]);
-    } finally {
-      shutdown.abort();
-      server.forceShutdown();
-      await dir.remove();
     }
   });
 });

@@ -1,17 +1,18 @@
 // A hand-driven HTTP/2 client for tests: it sends header blocks written byte by byte (to choose
 // each HPACK representation) over a real socket and reports what the server answered per stream.
 import { connect, type Socket } from "node:net";
-import { encodeInteger, encodePlainString } from "../src/server/hpack-header-block.js";
-import { huffmanEncode } from "../src/server/hpack-huffman.js";
-import {
-  CLIENT_MAGIC,
-  FRAME_HEADER_LENGTH,
-  Flags,
-  FrameType,
-  encodeFrameHeader,
-  readFrameHeader,
-  type FrameHeader,
-} from "../src/server/http2-frames.js";
+import { CLIENT_MAGIC, FRAME_HEADER_LENGTH, Flags, FrameType, encodeFrameHeader, readFrameHeader, type FrameHeader } from "../src/frames.js";
+import { HpackDecoder, writeInteger, type HeaderField } from "../src/hpack.js";
+import { huffmanEncode } from "../src/huffman.js";
+
+export function encodeInteger(value: number, prefixBits: number, high = 0): Buffer {
+  const out = Buffer.alloc(8);
+  return out.subarray(0, writeInteger(out, 0, value, prefixBits, high));
+}
+
+export function encodePlainString(value: Uint8Array): Buffer {
+  return Buffer.concat([encodeInteger(value.length, 7), value]);
+}
 
 /** HPACK representations (RFC 7541 §6), each as the octets that encode it. */
 export const hpack = {
@@ -48,6 +49,8 @@ export interface StreamOutcome {
   /** "response": a HEADERS frame came back; "reset": RST_STREAM with `code`. */
   kind: "response" | "reset";
   code?: number;
+  /** The first header block the server sent on the stream (for a response). */
+  headers?: HeaderField[];
 }
 
 export class RawHttp2Client {
@@ -60,6 +63,8 @@ export class RawHttp2Client {
   closed = false;
   nextStreamId = 1;
   private writing = Promise.resolve();
+  /** The server's header blocks are read with a decoder of our own (the server never indexes). */
+  private readonly decoder = new HpackDecoder();
 
   private constructor(
     readonly socket: Socket,
@@ -133,6 +138,11 @@ export class RawHttp2Client {
     return outcome;
   }
 
+  /** Sends raw bytes (frames built by the test) after everything queued before. */
+  sendRaw(bytes: Buffer): Promise<void> {
+    return this.send(bytes);
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -149,7 +159,8 @@ export class RawHttp2Client {
       if (header.type === FrameType.SETTINGS && !(header.flags & Flags.ACK)) {
         void this.send(encodeFrameHeader({ length: 0, type: FrameType.SETTINGS, flags: Flags.ACK, streamId: 0 }));
       } else if (header.type === FrameType.HEADERS) {
-        this.settle({ streamId: header.streamId, kind: "response" });
+        const headers = this.decoder.decode(payload);
+        this.settle({ streamId: header.streamId, kind: "response", headers });
       } else if (header.type === FrameType.RST_STREAM) {
         this.settle({ streamId: header.streamId, kind: "reset", code: payload.readUInt32BE(0) });
       } else if (header.type === FrameType.GOAWAY) {

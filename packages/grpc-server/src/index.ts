@@ -1,0 +1,2 @@
+export { GrpcServer, type GrpcServerOptions } from "./server.js";
+export type { MethodObserver } from "./call.js";
