@@ -289,12 +289,18 @@ function asMessage(schema: DescMessage, msg: unknown): never {
   return (typeName === schema.typeName ? msg : create(schema, msg as never)) as never;
 }
 
-/** grpc-message is percent-encoded UTF-8: octets outside printable ASCII, and '%', as %XX. */
+/**
+ * grpc-message is percent-encoded UTF-8: octets outside printable ASCII, and '%', as %XX. A
+ * space at either end is encoded too: HTTP/2 forbids a field value that starts or ends with
+ * whitespace (RFC 9113 §8.2.1), and nghttp2 clients (grpc-js) drop such a field.
+ */
 export function encodeGrpcMessage(text: string): string {
   const bytes = Buffer.from(text, "utf8");
   let out = "";
-  for (const byte of bytes) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    const edgeSpace = byte === 0x20 && (i === 0 || i === bytes.length - 1);
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 && !edgeSpace ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }

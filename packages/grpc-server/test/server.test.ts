@@ -30,6 +30,7 @@ function contentBinding(seen: Observed) {
   return bindService(Content, {
     async info(req, ctx: CallContext) {
       if (req.digest === "missing") throw notFound(`content digest ${req.digest} ünïcode 100%: not found`);
+      if (req.digest === "spaces") throw notFound(" spaces at both ends ");
       return { info: { digest: req.digest, labels: { namespace: ctx.namespace ?? "", lease: ctx.metadata.get("containerd-lease")?.[0] ?? "" } } };
     },
     async *read(req: ReadRequest) {
@@ -123,6 +124,9 @@ describe("unary calls", () => {
     const err = await unary(client, Content.method.info, { digest: "missing" }).catch((e: grpc.ServiceError) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
     expect((err as grpc.ServiceError).details).toBe("content digest missing ünïcode 100%: not found");
+    // HTTP/2 forbids whitespace at a field's ends; nghttp2 would drop the whole message.
+    const spaces = await unary(client, Content.method.info, { digest: "spaces" }).catch((e: grpc.ServiceError) => e);
+    expect((spaces as grpc.ServiceError).details).toBe(" spaces at both ends ");
   });
 
   it("a malformed namespace is InvalidArgument before the handler runs", async () => {
