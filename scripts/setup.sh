@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages Berth's tests, demo and benchmarks use for real: containerd (its ctr client
 # for interop tests, the daemon as the benchmarks' reference), runc, and what the offline
 # fixture images and registry need (../shared/fixtures). Later issues add their tools here.
-APT_PACKAGES=(containerd runc docker-registry skopeo jq busybox-static gcc libc6-dev btrfs-progs apache2-utils openssl tmux criu python3 containernetworking-plugins iptables socat util-linux iproute2)
+APT_PACKAGES=(containerd runc docker-registry skopeo jq busybox-static gcc libc6-dev libisal-dev btrfs-progs apache2-utils openssl tmux criu python3 containernetworking-plugins iptables socat util-linux iproute2)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

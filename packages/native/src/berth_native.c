@@ -999,6 +999,7 @@ NAPI_MODULE_INIT() {
       {"setCloseOnExec", js_set_close_on_exec},
       {"watchReadable", js_watch_readable},
       {"unwatch", js_unwatch},
+      {"gzipInflaterBackends", js_gzip_inflater_backends},
       {"gzipInflaterNew", js_gzip_inflater_new},
       {"gzipInflaterStep", js_gzip_inflater_step},
       {"gzipInflaterClose", js_gzip_inflater_close},

@@ -34,13 +34,17 @@ export interface NativeBinding {
   setCloseOnExec(fd: number): void;
   watchReadable(fd: number, callback: (status: number) => void): NativeWatch;
   unwatch(watch: NativeWatch): void;
-  gzipInflaterNew(sha256: boolean): NativeInflater;
+  gzipInflaterBackends(): InflateBackend[];
+  gzipInflaterNew(sha256: boolean, backend: InflateBackend): NativeInflater;
   gzipInflaterStep(inflater: NativeInflater, input: Uint8Array, output: Uint8Array): Promise<InflateStep>;
   gzipInflaterClose(inflater: NativeInflater): void;
   gzipInflaterSha256(inflater: NativeInflater): Buffer;
   createFiles(paths: Uint8Array, meta: Float64Array, data: Uint8Array, results: Int32Array): Promise<void>;
   readonly constants: Readonly<Record<string, number>>;
 }
+
+/** Who inflates: Intel's ISA-L (igzip, when libisal is on the host) or zlib (always). */
+export type InflateBackend = "isa-l" | "zlib";
 
 /** What one inflate step did. */
 export interface InflateStep {

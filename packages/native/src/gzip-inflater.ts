@@ -1,21 +1,33 @@
-import { binding, type InflateStep, type NativeInflater } from "./binding.js";
+import { binding, type InflateBackend, type InflateStep, type NativeInflater } from "./binding.js";
 
-export type { InflateStep } from "./binding.js";
+export type { InflateBackend, InflateStep } from "./binding.js";
+
+let backends: readonly InflateBackend[] | undefined;
+
+/** The inflate backends this host can use, fastest first ("zlib" is always there). */
+export function gzipInflateBackends(): readonly InflateBackend[] {
+  backends ??= Object.freeze(binding.gzipInflaterBackends());
+  return backends;
+}
 
 /**
  * A gzip stream decompressed step by step into output arrays the caller owns and may reuse,
  * on libuv's thread pool (Node's zlib streams allocate a new buffer per output chunk). Members
  * of a multi-member file are read one after the other; bytes after the last member that do not
  * start another are ignored, as Node's gunzip does. Corrupt data rejects with an error whose
- * `code` is zlib's (Z_DATA_ERROR…). With `sha256`, the steps also digest what they produce,
- * on the same thread-pool thread.
+ * `code` is zlib's (Z_DATA_ERROR…), whichever backend ran. With `sha256`, the steps also
+ * digest what they produce, on the same thread-pool thread. The backend is the fastest the
+ * host has unless `backend` names one.
  */
 export class GzipInflater {
   readonly #handle: NativeInflater;
   #ended = false;
 
-  constructor(opts: { sha256?: boolean } = {}) {
-    this.#handle = binding.gzipInflaterNew(opts.sha256 === true);
+  readonly backend: InflateBackend;
+
+  constructor(opts: { sha256?: boolean; backend?: InflateBackend } = {}) {
+    this.backend = opts.backend ?? gzipInflateBackends()[0]!;
+    this.#handle = binding.gzipInflaterNew(opts.sha256 === true, this.backend);
   }
 
   /**
@@ -38,7 +50,7 @@ export class GzipInflater {
     return binding.gzipInflaterSha256(this.#handle).toString("hex");
   }
 
-  /** Frees zlib's state now (after a running step) rather than at garbage collection. */
+  /** Frees the inflate state now (after a running step) rather than at garbage collection. */
   close(): void {
     binding.gzipInflaterClose(this.#handle);
   }

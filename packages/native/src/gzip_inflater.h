@@ -3,6 +3,7 @@
 #pragma once
 #include <node_api.h>
 
+napi_value js_gzip_inflater_backends(napi_env env, napi_callback_info info);
 napi_value js_gzip_inflater_new(napi_env env, napi_callback_info info);
 napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info);
 napi_value js_gzip_inflater_close(napi_env env, napi_callback_info info);

@@ -45,7 +45,7 @@ export { pipe, eventfd, setCloseOnExec, setCloseOnExecForPaths, watchReadable } 
 export type { FdWatch } from "./descriptors.js";
 export { unixListen, receiveFd } from "./sockets.js";
 export { setWindowSize } from "./terminal.js";
-export { GzipInflater } from "./gzip-inflater.js";
+export { GzipInflater, gzipInflateBackends } from "./gzip-inflater.js";
 export { createFiles } from "./file-batch.js";
 export type { NewFile } from "./file-batch.js";
-export type { InflateStep } from "./gzip-inflater.js";
+export type { InflateBackend, InflateStep } from "./gzip-inflater.js";
