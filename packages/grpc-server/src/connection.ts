@@ -34,7 +34,12 @@ export interface ConnectionOptions {
   onStream(stream: ServerStream): void;
   /** The peer broke the protocol (the connection is closed with GOAWAY); for logs. */
   onProtocolError?(err: ConnectionError): void;
+  /** A fault of ours while serving the connection (closed with GOAWAY INTERNAL_ERROR); for logs. */
+  onInternalError?(err: unknown): void;
 }
+
+/** How many streams we reset while the client was still sending are remembered, to ignore what it still sends. */
+const RESET_MEMORY = 1024;
 
 /** A header block still arriving in CONTINUATION frames. */
 interface PendingBlock {
@@ -64,6 +69,8 @@ export class Http2ServerConnection implements StreamSink {
   private recvUnacked = 0;
   /** Streams with output that waits for the connection's window. */
   private readonly blocked = new Set<ServerStream>();
+  /** Streams closed here before the client ended them (oldest first): frames still in flight on them are ignored. */
+  private readonly closedEarly = new Set<number>();
   private readonly out: Buffer[] = [];
   private flushScheduled = false;
   private draining: Promise<void> | undefined;
@@ -165,7 +172,9 @@ export class Http2ServerConnection implements StreamSink {
     } catch (err) {
       if (err instanceof HpackError) return this.fail(new ConnectionError(ErrorCode.COMPRESSION_ERROR, err.message));
       if (err instanceof ConnectionError) return this.fail(err);
-      throw err;
+      // A bug of ours must cost this connection, not the process.
+      this.opts.onInternalError?.(err);
+      return this.fail(new ConnectionError(ErrorCode.INTERNAL_ERROR, "internal error"));
     }
     this.input = at < buf.length ? buf.subarray(at) : undefined;
     // Connection window back in large steps, as the data arrives (streams give theirs back as read).
@@ -241,6 +250,7 @@ export class Http2ServerConnection implements StreamSink {
     const stream = this.streams.get(streamId);
     if (!stream) {
       if (streamId > this.lastStreamId) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on an idle stream");
+      if (flags & Flags.END_STREAM) this.closedEarly.delete(streamId);
       return; // a stream already closed here: counted for the connection, dropped
     }
     if (stream.remoteEnded) return this.resetStream(stream, ErrorCode.STREAM_CLOSED, true);
@@ -282,6 +292,11 @@ export class Http2ServerConnection implements StreamSink {
       // Trailers from the client: they must end the stream; gRPC gives them no meaning.
       if (!endStream) return this.resetStream(existing, ErrorCode.PROTOCOL_ERROR, true);
       return this.remoteEnd(existing);
+    }
+    // Trailers of a stream answered and reset while the client was still sending (RFC 9113 §5.1: ignored).
+    if (this.closedEarly.has(streamId)) {
+      if (endStream) this.closedEarly.delete(streamId);
+      return;
     }
     if (streamId % 2 === 0 || streamId <= this.lastStreamId) {
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `HEADERS opening stream ${streamId} after ${this.lastStreamId}`);
@@ -418,6 +433,10 @@ export class Http2ServerConnection implements StreamSink {
 
   private closeStream(stream: ServerStream): void {
     if (stream.closed) return;
+    if (!stream.remoteEnded) {
+      this.closedEarly.add(stream.id);
+      if (this.closedEarly.size > RESET_MEMORY) this.closedEarly.delete(this.closedEarly.values().next().value!);
+    }
     stream.closed = true;
     this.streams.delete(stream.id);
     this.blocked.delete(stream);

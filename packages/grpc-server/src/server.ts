@@ -145,6 +145,7 @@ export class GrpcServer {
       maxHeaderListSize: this.opts.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE,
       onStream: (stream) => this.serve(stream),
       onProtocolError: (err) => this.opts.log.debug("closed a connection that broke HTTP/2", { error: err.message, code: err.code }),
+      onInternalError: (err) => this.opts.log.error("gRPC connection failed on an internal error", { error: err }),
     });
     this.connections.add(connection);
     void connection.closed().then(() => this.connections.delete(connection));

@@ -226,6 +226,20 @@ describe("peers that break the protocol get GOAWAY and a closed socket; the serv
     expect(t.seen.map((h) => h[":path"])).toEqual(["/five"]);
   });
 
+  it("trailers and DATA still arriving on a stream answered (and reset) early are ignored, not a connection error", async () => {
+    const t = await startServer();
+    const client = await RawHttp2Client.open(t.socket);
+    // The server answers at once; the client has not ended its side, so it is told to stop (RST_STREAM NO_ERROR).
+    const first = await client.request(requestStart("/early"), { endStream: false });
+    expect(first.kind).toBe("response");
+    await client.sendRaw(encodeFrame(FrameType.DATA, 0, first.streamId, Buffer.from("late")));
+    await client.sendRaw(encodeFrame(FrameType.HEADERS, Flags.END_HEADERS | Flags.END_STREAM, first.streamId, hpack.literalName("x-trailer", "1")));
+    expect((await client.request(requestStart("/after"))).kind).toBe("response");
+    expect(client.goaway).toBeUndefined();
+    expect(t.seen.map((h) => h[":path"])).toEqual(["/early", "/after"]);
+    client.close();
+  });
+
   it("a frame larger than SETTINGS_MAX_FRAME_SIZE: FRAME_SIZE_ERROR", async () => {
     const t = await startServer();
     const client = await RawHttp2Client.open(t.socket);
@@ -257,7 +271,7 @@ describe("peers that break the protocol get GOAWAY and a closed socket; the serv
 });
 
 describe("flow control of what the server sends", () => {
-  it("DATA waits for the peer's window and resumes on WINDOW_UPDATE, in frames no larger than allowed", async () => {
+  it("DATA beyond the client's 16 KiB window waits for its WINDOW_UPDATEs: a slow reader gets every byte, then the trailers", async () => {
     const socket = join(dir, "flow.sock");
     const body = Buffer.alloc(300_000, 7);
     const server = createServer((s) => {

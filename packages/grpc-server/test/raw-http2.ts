@@ -108,7 +108,7 @@ export class RawHttp2Client {
   }
 
   /** Sends a complete request header block split into `fragments` (HEADERS + CONTINUATIONs). */
-  request(block: Buffer, opts: { split?: number; padded?: number; priority?: boolean } = {}): Promise<StreamOutcome> {
+  request(block: Buffer, opts: { split?: number; padded?: number; priority?: boolean; endStream?: boolean } = {}): Promise<StreamOutcome> {
     const streamId = this.nextStreamId;
     this.nextStreamId += 2;
     const pieces: Buffer[] = [];
@@ -123,7 +123,7 @@ export class RawHttp2Client {
         if (pad !== undefined) head.push(Buffer.from([pad]));
         if (opts.priority) head.push(Buffer.from([0, 0, 0, 0, 15]));
         const payload = Buffer.concat([...head, piece, Buffer.alloc(pad ?? 0)]);
-        const flags = Flags.END_STREAM | (last ? Flags.END_HEADERS : 0) | (pad !== undefined ? Flags.PADDED : 0) | (opts.priority ? Flags.PRIORITY : 0);
+        const flags = (opts.endStream === false ? 0 : Flags.END_STREAM) | (last ? Flags.END_HEADERS : 0) | (pad !== undefined ? Flags.PADDED : 0) | (opts.priority ? Flags.PRIORITY : 0);
         frames.push(encodeFrameHeader({ length: payload.length, type: FrameType.HEADERS, flags, streamId }), payload);
       } else {
         frames.push(encodeFrameHeader({ length: piece.length, type: FrameType.CONTINUATION, flags: last ? Flags.END_HEADERS : 0, streamId }), piece);
