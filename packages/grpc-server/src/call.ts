@@ -12,7 +12,6 @@ import {
   toGrpcStatus,
   validateIdentifier,
   type CallContext,
-  type Logger,
 } from "@berth/core";
 import { ErrorCode } from "./frames.js";
 import type { HeaderField } from "./hpack.js";
@@ -43,9 +42,10 @@ export interface CallLimits {
   maxSendMessageSize: number;
 }
 
-/** What a call needs from its server: limits, the log, and the registry of calls in flight. */
+/** What a call needs from its server: limits, where faults go, and the registry of calls in flight. */
 export interface CallEnvironment extends CallLimits {
-  readonly log: Logger;
+  /** An error that is not a BerthError came out of a handler (a bug, not an answer). */
+  reportUnexpected(method: string, err: unknown): void;
   /** Registers the call's controller until it ends, so shutdown can abort it. */
   track(controller: AbortController): () => void;
 }
@@ -260,7 +260,7 @@ export class GrpcCall {
   private fail(err: unknown): void {
     if (this.ended) return;
     const status = toGrpcStatus(err);
-    if (!isBerthError(err)) this.env.log.error("unexpected error in gRPC handler", { method: this.entry.path, error: err });
+    if (!isBerthError(err)) this.env.reportUnexpected(this.entry.path, err);
     this.finish(status.code, status.details);
   }
 

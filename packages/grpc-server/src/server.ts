@@ -9,6 +9,8 @@ export interface GrpcServerOptions {
   maxRecvMessageSize: number;
   maxSendMessageSize: number;
   log: Logger;
+  /** Errors from handlers that are not BerthErrors (bugs, not answers); logged at error level by default. */
+  onUnexpectedError?(method: string, err: unknown): void;
   /** Told of every call per method (metrics); none by default. */
   observer?: { forMethod(method: DescMethod): MethodObserver };
   /**
@@ -76,7 +78,7 @@ export class GrpcServer {
     this.env = {
       maxRecvMessageSize: opts.maxRecvMessageSize,
       maxSendMessageSize: opts.maxSendMessageSize,
-      log: opts.log,
+      reportUnexpected: opts.onUnexpectedError ?? ((method, err) => opts.log.error("unexpected error in gRPC handler", { method, error: err })),
       track: (controller) => {
         if (this.closing) controller.abort(shuttingDown());
         this.inFlight.add(controller);

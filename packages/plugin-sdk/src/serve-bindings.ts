@@ -1,9 +1,8 @@
 import { connect } from "node:net";
 import { mkdir, unlink, lstat } from "node:fs/promises";
 import { dirname } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import { create, fromBinary, toBinary, type DescMethod } from "@bufbuild/protobuf";
-import { NAMESPACE_HEADER, failedPrecondition, isBerthError, toGrpcStatus, validateIdentifier, type CallContext, type ServiceBinding } from "@berth/core";
+import { GrpcServer } from "@berth/grpc-server";
+import { failedPrecondition, silentLogger, type CallContext, type ServiceBinding } from "@berth/core";
 
 /** A gRPC server on a UNIX socket; `close` stops it and removes the socket. */
 export interface SocketServer {
@@ -21,89 +20,47 @@ export interface ServeOptions {
 }
 
 type AnyHandler = (input: unknown, ctx: CallContext) => unknown;
-type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
 /**
- * Serves protobuf-es service bindings (core's bindService) with grpc-js on a UNIX socket.
- * Handlers get core's CallContext; errdefs errors become the gRPC codes containerd's clients
- * expect. Deliberately small: a plugin process serves one or two services to one daemon.
+ * Serves protobuf-es service bindings (core's bindService) on a UNIX socket with Berth's gRPC
+ * server (@berth/grpc-server, what berthd serves with). Handlers get core's CallContext;
+ * errdefs errors become the gRPC codes containerd's clients expect.
  */
 export async function serveBindings(bindings: readonly ServiceBinding[], opts: ServeOptions): Promise<SocketServer> {
-  const server = new grpc.Server({ "grpc.max_receive_message_length": 16 << 20, "grpc.max_send_message_length": 16 << 20 });
-  const shutdown = new AbortController();
   const report = opts.onUnexpectedError ?? ((method, err) => console.error(`${method}: unexpected error`, err));
-  for (const { service, impl } of bindings) {
-    const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-    const handlers: grpc.UntypedServiceImplementation = {};
-    for (const method of service.methods) {
-      const handler = impl[method.localName] as AnyHandler | undefined;
-      if (!handler) continue;
-      definition[method.name] = methodDefinition(method);
-      handlers[method.name] = adapt(method, handler, shutdown.signal, report);
-    }
-    server.addService(definition, handlers);
-  }
+  const server = new GrpcServer(bindings.map(withNamespaceDefault), {
+    maxRecvMessageSize: 16 << 20,
+    maxSendMessageSize: 16 << 20,
+    log: silentLogger,
+    onUnexpectedError: report,
+  });
   await prepareSocket(opts.address);
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${opts.address}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
+  await server.listenUnix(opts.address);
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
-      shutdown.abort();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await server.close(CLOSE_GRACE_MS);
       await unlink(opts.address).catch(() => undefined);
     })());
   opts.signal?.addEventListener("abort", () => void close(), { once: true });
   return { address: opts.address, close };
 }
 
-function methodDefinition(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
-  return {
-    path: `/${method.parent.typeName}/${method.name}`,
-    requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
-    responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
-    requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
-    requestSerialize: (msg: unknown) => Buffer.from(toBinary(method.input, create(method.input, msg as never))),
-    responseSerialize: (msg: unknown) => Buffer.from(toBinary(method.output, create(method.output, msg as never))),
-    responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
-  };
-}
+/** Calls in flight are aborted on close; this is how long they get to answer. */
+const CLOSE_GRACE_MS = 5_000;
 
-function adapt(method: DescMethod, handler: AnyHandler, shutdown: AbortSignal, report: (method: string, err: unknown) => void) {
-  const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
-  const responseStream = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
-  return (call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
-    const cancelled = new AbortController();
-    (call as NodeJS.EventEmitter).on("cancelled", () => cancelled.abort());
-    const fail = (err: unknown) => {
-      if (!isBerthError(err)) report(`/${method.parent.typeName}/${method.name}`, err);
-      const status = toGrpcStatus(err);
-      if (callback) callback(status);
-      else (call as NodeJS.EventEmitter).emit("error", status);
-    };
-    const run = async () => {
-      const metadata = new Map<string, string[]>();
-      for (const [key, values] of Object.entries(call.metadata.toJSON())) metadata.set(key, values.map(String));
-      const namespace = metadata.get(NAMESPACE_HEADER)?.[0];
-      if (namespace !== undefined) validateIdentifier(namespace);
-      // containerd's proxy sends no namespace (its metadata has already mapped keys per
-      // namespace), berthd's does: a served backend sees "" when none came.
-      const ctx: CallContext = { namespace: namespace ?? "", metadata, signal: AbortSignal.any([cancelled.signal, shutdown]) };
-      const output = handler(requestStream ? call : (call as grpc.ServerUnaryCall<unknown, unknown>).request, ctx);
-      if (!responseStream) {
-        callback!(null, await output);
-        return;
-      }
-      const writer = call as grpc.ServerWritableStream<unknown, unknown>;
-      for await (const message of output as AsyncIterable<unknown>) {
-        if (ctx.signal.aborted) break;
-        if (!writer.write(message)) await new Promise((resolve) => writer.once("drain", resolve));
-      }
-      writer.end();
-    };
-    run().catch(fail);
-  };
+/**
+ * containerd's proxy sends no namespace (its metadata has already mapped keys per namespace),
+ * berthd's does: a served backend sees "" when none came.
+ */
+function withNamespaceDefault(binding: ServiceBinding): ServiceBinding {
+  const impl: Record<string, AnyHandler> = {};
+  for (const [name, handler] of Object.entries(binding.impl)) {
+    if (typeof handler !== "function") continue;
+    const call = handler as unknown as AnyHandler;
+    impl[name] = (input, ctx) => call.call(binding.impl, input, ctx.namespace === undefined ? { ...ctx, namespace: "" } : ctx);
+  }
+  return { service: binding.service, impl: impl as ServiceBinding["impl"] };
 }
 
 /** Parent dirs made; a socket nobody answers on (left by a killed server) removed. */
