@@ -79,4 +79,34 @@ describe("small files created in batches", () => {
     expect(readdirSync(host)).toEqual([]);
     expect(readlinkSync(join(root, "d"))).toBe(host);
   });
+
+  it("makes symlinks in batches too: owner and times, the same name twice, one where a file was, none followed while pending", async () => {
+    const base = await tempDir();
+    const host = join(base, "host-dir");
+    mkdirSync(host);
+    const { root, mounts } = await bindRoot();
+    // Applied onto a tree that already has a file where the layer puts a link.
+    mkdirSync(join(root, "l"));
+    writeFileSync(join(root, "l/was-a-file"), "old\n");
+    const bench = await newBench();
+    const links: EntrySpec[] = Array.from({ length: 300 }, (_, i) => ({ name: `l/s${i}`, type: "symlink", linkname: `../t/${i}`, uid: i % 4, gid: 9 }));
+    await bench.apply(mounts, [
+      { name: "l/" },
+      ...links,
+      { name: "l/s7", type: "symlink", linkname: "second" },
+      { name: "l/was-a-file", type: "symlink", linkname: "now-a-link" },
+    ]);
+    expect(readdirSync(join(root, "l")).length).toBe(301);
+    const st = lstatSync(join(root, "l/s10"));
+    expect([st.isSymbolicLink(), st.uid, st.gid, st.mtimeMs]).toEqual([true, 2, 9, 1577836800000]);
+    expect(readlinkSync(join(root, "l/s10"))).toBe("../t/10");
+    expect(readlinkSync(join(root, "l/s7"))).toBe("second");
+    expect(readlinkSync(join(root, "l/was-a-file"))).toBe("now-a-link");
+
+    // A link to the host still in a batch, then a file below it: refused, the host untouched.
+    const { mounts: mounts2 } = await bindRoot();
+    const escaping = bench.apply(mounts2, [...links.slice(0, 100), { name: "out", type: "symlink", linkname: host }, { name: "out/pwned", data: "escaped\n" }]);
+    await expect(escaping).rejects.toThrow(/entry "out\/pwned"/);
+    expect(readdirSync(host)).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createFiles } from "../src/index.js";
@@ -42,5 +42,29 @@ describe("createFiles", () => {
     expect(outcome[2]).toBeUndefined();
     expect(readFileSync(join(dir, "there"), "utf8")).toBe("old");
     expect(readFileSync(join(dir, "fine"), "utf8")).toBe("ok");
+  });
+
+  it("makes symlinks with their owner and times, never following them, and refuses one in the way", async () => {
+    const dir = await tempDir();
+    writeFileSync(join(dir, "target"), "t");
+    const outcome = await createFiles([
+      { path: Buffer.from(join(dir, "rel")), mode: 0, symlink: true, owner: { uid: 7, gid: 8 }, data: Buffer.from("target"), atime: 1_000_000, mtime: 2_000_000 },
+      { path: Buffer.from(join(dir, "abs")), mode: 0, symlink: true, data: Buffer.from("/nowhere/at/all"), atime: 5, mtime: 6 },
+      { path: Buffer.from(join(dir, "target")), mode: 0, symlink: true, data: Buffer.from("x"), atime: 0, mtime: 0 },
+      { path: Buffer.from(join(dir, "nul")), mode: 0, symlink: true, data: Buffer.from("a\0b"), atime: 0, mtime: 0 },
+    ]);
+    expect(outcome.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(outcome[2]).toMatchObject({ code: "EEXIST" });
+    expect(outcome[3]).toMatchObject({ code: "EINVAL" });
+    // Before reading the link, which updates its atime.
+    const link = lstatSync(join(dir, "rel"));
+    expect([link.uid, link.gid, link.mtimeMs, link.atimeMs]).toEqual([7, 8, 2_000_000_000, 1_000_000_000]);
+    expect(readlinkSync(join(dir, "rel"))).toBe("target");
+    expect(readlinkSync(join(dir, "abs"))).toBe("/nowhere/at/all");
+    // The target was not touched by the chown or the times.
+    const target = lstatSync(join(dir, "target"));
+    expect([target.uid, readFileSync(join(dir, "target"), "utf8")]).toEqual([0, "t"]);
+    expect(target.mtimeMs).not.toBe(2_000_000_000);
+    expect(lstatSync(join(dir, "abs")).mtimeMs).toBe(6000);
   });
 });

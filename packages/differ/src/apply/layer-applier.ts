@@ -57,7 +57,7 @@ const NEW_FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL
  */
 const BACKGROUND_WRITE_MIN = 64 * 1024;
 
-/** Regular files smaller than this (and needing no xattrs or sub-second times) are created in batches. */
+/** Regular files smaller than this (and needing no xattrs or sub-second times) are created in batches; so are such symlinks. */
 const BATCHED_FILE_MAX = 64 * 1024;
 
 /**
@@ -246,6 +246,16 @@ export class LayerApplier implements TarEntryHandler {
     };
   }
 
+  /** A symlink left to a batch: created on the thread pool with its owner and times like a small file. */
+  #batchedLink(entry: TarEntry, real: string, parent: DirInfo): BatchedFile {
+    const owner = entry.uid !== this.#euid || entry.gid !== parent.gidForNew ? { uid: entry.uid, gid: entry.gid } : undefined;
+    return {
+      real,
+      name: entry.name,
+      file: { path: this.#paths.abs(real), mode: 0, symlink: true, owner, data: bytesOf(entry.linkname), atime: accessTimeOf(entry).sec, mtime: modTimeOf(entry).sec },
+    };
+  }
+
   /** Waits for the batched files; one that met something in its way replaces it now, as any entry would. */
   async #drainBatches(): Promise<void> {
     await this.#batches.drain((batched, error) => {
@@ -254,6 +264,12 @@ export class LayerApplier implements TarEntryHandler {
       try {
         const { file } = batched;
         this.#remove(batched.real, lstatSync(file.path));
+        if (file.symlink) {
+          symlinkSync(Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength), file.path);
+          if (file.owner) lchownSync(file.path, file.owner.uid, file.owner.gid);
+          setTimes(file.path, { sec: file.atime, nsec: 0 }, { sec: file.mtime, nsec: 0 });
+          return;
+        }
         const fd = openSync(file.path, NEW_FILE_FLAGS, file.mode & 0o777);
         try {
           if (file.owner) fchownSync(fd, file.owner.uid, file.owner.gid);
@@ -312,7 +328,8 @@ export class LayerApplier implements TarEntryHandler {
         this.#createDir(entry, real, parent, parts.join("/"));
         break;
       case "symlink":
-        this.#createSymlink(entry, real, parent);
+        if (hasBatchableMetadata(entry)) this.#batches.add(this.#batchedLink(entry, real, parent));
+        else this.#createSymlink(entry, real, parent);
         break;
       case "hardlink":
         this.#createHardlink(entry, real);
@@ -542,8 +559,13 @@ function copyUp(src: Buffer, st: Stats, dst: Buffer): void {
 
 
 /** A regular file small enough for a batch, with nothing to set that createFiles does not. */
+/** What a batch can give an entry: no xattrs (set by path afterwards), whole-second times. */
+function hasBatchableMetadata(entry: TarEntry): boolean {
+  return entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
+}
+
 function isBatchable(entry: TarEntry): boolean {
-  return entry.size < BATCHED_FILE_MAX && entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
+  return entry.size < BATCHED_FILE_MAX && hasBatchableMetadata(entry);
 }
 
 function depth(real: string): number {

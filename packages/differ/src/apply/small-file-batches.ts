@@ -1,6 +1,6 @@
 import { createFiles, type NewFile } from "@berth/native";
 
-/** A small regular file the applier has parsed whole and left to a batch. */
+/** A small regular file the applier has parsed whole, or a symlink, left to a batch. */
 export interface BatchedFile {
   /** Its path below the root: how the applier tracks what it wrote. */
   readonly real: string;
@@ -16,8 +16,9 @@ const BATCH_BYTES = 256 * 1024;
 const MAX_WAITING = 4 * BATCH_FILES;
 
 /**
- * Small files created on the thread pool a batch at a time (@berth/native's createFiles), one
- * batch in flight while the next fills, so the parser goes on while the kernel creates them.
+ * Small files and symlinks created on the thread pool a batch at a time (@berth/native's
+ * createFiles), one batch in flight while the next fills, so the parser goes on while the
+ * kernel creates them (on a busy ext4 each creation can block for a millisecond).
  *
  * The applier must `drain` before anything that could meet these files or change the path to
  * them: a later entry with the same path or below it, a removal or replacement, a hardlink, a
