@@ -109,4 +109,21 @@ describe("small files created in batches", () => {
     await expect(escaping).rejects.toThrow(/entry "out\/pwned"/);
     expect(readdirSync(host)).toEqual([]);
   });
+
+  it("creates empty files that arrive while the batches are full or must drain (none is lost)", async () => {
+    const { root, mounts } = await bindRoot();
+    const bench = await newBench();
+    const empty = (dir: string, n: number): EntrySpec[] => Array.from({ length: n }, (_, i) => ({ name: `${dir}/e${i}`, data: "" }));
+    await bench.apply(mounts, [
+      { name: "e/" },
+      ...empty("e", 2000),
+      { name: "r/" },
+      ...smallFiles("r", 100),
+      // An empty file replacing one still in a batch: applied after a drain, and emptied.
+      { name: "r/f0050", data: "" },
+    ]);
+    expect(readdirSync(join(root, "e")).length).toBe(2000);
+    expect(readFileSync(join(root, "r/f0050"), "utf8")).toBe("");
+    expect(readFileSync(join(root, "r/f0051"), "utf8")).toBe("v1 51\n");
+  });
 });

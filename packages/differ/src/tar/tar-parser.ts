@@ -170,7 +170,12 @@ export class TarParser {
     }
     const entry = this.#entryOf(block, type, size);
     const pause = this.handler.entry(entry);
-    if (pause instanceof Promise) this.#pause = pause;
+    if (pause instanceof Promise) {
+      // The body waits for the handler, and so does the end of an empty entry: ended before
+      // the handler had taken it, an empty file would never be created.
+      this.#pause = pause.then(() => this.#startBody(entry.size, "data"));
+      return;
+    }
     this.#startBody(entry.size, "data");
   }
 
