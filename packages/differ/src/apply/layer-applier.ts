@@ -10,6 +10,7 @@ import {
   linkSync,
   lstatSync,
   mkdirSync,
+  open,
   openSync,
   readdirSync,
   readlinkSync,
@@ -146,11 +147,17 @@ export class LayerApplier implements TarEntryHandler {
     }
     if (this.#batches.backlogged) return this.#batches.waitInFlight().then(() => this.entry(entry) as undefined);
     try {
-      this.#apply(entry);
+      const opening = this.#apply(entry);
+      if (opening) return opening.catch((err: unknown) => this.#drainOrFail(err, entry));
     } catch (err) {
-      if (err === DRAIN_FIRST) return this.#drainBatches().then(() => this.entry(entry) as undefined);
-      throw this.#entryError(err);
+      return this.#drainOrFail(err, entry);
     }
+  }
+
+  /** DRAIN_FIRST: the entry is applied again once the batches are drained; anything else fails it. */
+  #drainOrFail(err: unknown, entry: TarEntry): Promise<void> {
+    if (err === DRAIN_FIRST) return this.#drainBatches().then(() => this.entry(entry) as undefined);
+    throw this.#entryError(err);
   }
 
   data(piece: Buffer): void {
@@ -294,7 +301,7 @@ export class LayerApplier implements TarEntryHandler {
     }
   }
 
-  #apply(entry: TarEntry): void {
+  #apply(entry: TarEntry): void | Promise<void> {
     const parts = entryComponents(entry.name);
     if (parts.length === 0) return; // the root itself: its attributes belong to the snapshot, not the layer
     const base = parts[parts.length - 1]!;
@@ -319,10 +326,8 @@ export class LayerApplier implements TarEntryHandler {
           this.#small = { real, entry, path: this.#paths.abs(real), owner, data: Buffer.allocUnsafe(entry.size), filled: 0 };
           break;
         }
-        const background = entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
-        const fd = this.#createFile(entry, real, parent);
-        this.#file = { fd, path: this.#paths.abs(real), entry, background, written: 0, inFlight: 0, ended: false };
-        break;
+        this.#unpacked.add(real);
+        return this.#openFile(entry, real, parent);
       }
       case "dir":
         this.#createDir(entry, real, parent, parts.join("/"));
@@ -341,6 +346,30 @@ export class LayerApplier implements TarEntryHandler {
         break;
     }
     this.#unpacked.add(real);
+  }
+
+  /**
+   * A file too large for a batch, opened on the thread pool (creating an inode can block for a
+   * millisecond on a busy ext4, and the main thread parses every layer); the parser holds its
+   * data until it is open. Something in the way is replaced as for any entry, synchronously.
+   */
+  async #openFile(entry: TarEntry, real: string, parent: DirInfo): Promise<void> {
+    const path = this.#paths.abs(real);
+    let fd: number;
+    try {
+      fd = await openNew(path, entry.mode & 0o777);
+      try {
+        if (entry.uid !== this.#euid || entry.gid !== parent.gidForNew) fchownSync(fd, entry.uid, entry.gid);
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+    } catch (err) {
+      if (!isCode(err, "EEXIST")) throw err;
+      fd = this.#createFile(entry, real, parent);
+    }
+    const background = entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
+    this.#file = { fd, path, entry, background, written: 0, inFlight: 0, ended: false };
   }
 
   #createFile(entry: TarEntry, real: string, parent: DirInfo): number {
@@ -559,6 +588,10 @@ function copyUp(src: Buffer, st: Stats, dst: Buffer): void {
 
 
 /** A regular file small enough for a batch, with nothing to set that createFiles does not. */
+function openNew(path: Buffer, mode: number): Promise<number> {
+  return new Promise((resolve, reject) => open(path, NEW_FILE_FLAGS, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
 /** What a batch can give an entry: no xattrs (set by path afterwards), whole-second times. */
 function hasBatchableMetadata(entry: TarEntry): boolean {
   return entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
