@@ -70,8 +70,8 @@ export class GrpcCall {
   private headersSent = false;
   private ended = false;
   private handlerStarted = false;
-  /** Request messages decoded and not yet taken (client streams), and who waits for one. */
-  private readonly inbox: unknown[] = [];
+  /** Request messages decoded and not yet taken (client streams), with their sizes, and who waits for one. */
+  private readonly inbox: Array<{ message: unknown; size: number }> = [];
   private inboxBytes = 0;
   /** Received octets not given back to the peer because decoded messages wait in the inbox. */
   private held = 0;
@@ -128,7 +128,7 @@ export class GrpcCall {
         if (!this.handlerStarted) this.startHandler(message);
         continue;
       }
-      this.inbox.push(message);
+      this.inbox.push({ message, size: raw.bytes.length });
       this.inboxBytes += raw.bytes.length;
     }
     // Hold window back only while decoded messages pile up unread; bytes of a message still
@@ -183,14 +183,14 @@ export class GrpcCall {
   /** The request messages of a client stream, as the handler pulls them. */
   private async *requests(): AsyncGenerator<unknown> {
     for (;;) {
-      if (this.inbox.length > 0) {
-        const message = this.inbox.shift();
-        if (this.inbox.length === 0) this.inboxBytes = 0;
+      const next = this.inbox.shift();
+      if (next !== undefined) {
+        this.inboxBytes -= next.size;
         if (this.held > 0 && this.inboxBytes <= this.stream.recvWindowSize / 2) {
           this.stream.release(this.held);
           this.held = 0;
         }
-        yield message;
+        yield next.message;
         continue;
       }
       if (this.signal.aborted) throw this.signal.reason;

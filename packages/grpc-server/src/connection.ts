@@ -144,7 +144,31 @@ export class Http2ServerConnection implements StreamSink {
 
   private onData(chunk: Buffer): void {
     if (this.finished) return;
-    const buf = this.input ? Buffer.concat([this.input, chunk]) : chunk;
+    let buf = chunk;
+    const held = this.input;
+    if (held) {
+      this.input = undefined;
+      const need = this.prefaceSeen && held.length >= FRAME_HEADER_LENGTH ? FRAME_HEADER_LENGTH + frameLength(held, 0) - held.length : Infinity;
+      if (need <= chunk.length) {
+        // Only the frame begun in an earlier chunk is joined (at most a frame's size copied);
+        // the rest of this chunk is read where it lies.
+        this.parse(Buffer.concat([held, chunk.subarray(0, need)]));
+        if (this.finished) return;
+        buf = chunk.subarray(need);
+      } else {
+        buf = Buffer.concat([held, chunk]);
+      }
+    }
+    this.parse(buf);
+    // Connection window back in large steps, as the data arrives (streams give theirs back as read).
+    if (!this.finished && this.recvUnacked >= this.opts.connectionWindow / 4) {
+      this.queue(windowUpdateFrame(0, this.recvUnacked));
+      this.recvUnacked = 0;
+    }
+  }
+
+  /** Reads the preface and every whole frame in `buf`; what is left waits in `input` for more. */
+  private parse(buf: Buffer): void {
     let at = 0;
     try {
       if (!this.prefaceSeen) {
@@ -158,7 +182,7 @@ export class Http2ServerConnection implements StreamSink {
         at = CLIENT_MAGIC.length;
       }
       while (buf.length - at >= FRAME_HEADER_LENGTH) {
-        const length = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
+        const length = frameLength(buf, at);
         if (length > DEFAULT_MAX_FRAME_SIZE) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${length} octets exceeds SETTINGS_MAX_FRAME_SIZE`);
         if (buf.length - at - FRAME_HEADER_LENGTH < length) break;
         const type = buf[at + 3]!;
@@ -177,11 +201,6 @@ export class Http2ServerConnection implements StreamSink {
       return this.fail(new ConnectionError(ErrorCode.INTERNAL_ERROR, "internal error"));
     }
     this.input = at < buf.length ? buf.subarray(at) : undefined;
-    // Connection window back in large steps, as the data arrives (streams give theirs back as read).
-    if (this.recvUnacked >= this.opts.connectionWindow / 4) {
-      this.queue(windowUpdateFrame(0, this.recvUnacked));
-      this.recvUnacked = 0;
-    }
   }
 
   private onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
@@ -502,4 +521,9 @@ export class Http2ServerConnection implements StreamSink {
       stream.listener?.abort("closed", ErrorCode.CANCEL);
     }
   }
+}
+
+/** The payload length in the frame header at `at`. */
+function frameLength(buf: Buffer, at: number): number {
+  return (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
 }
