@@ -587,7 +587,7 @@ function copyUp(src: Buffer, st: Stats, dst: Buffer): void {
 }
 
 
-/** A regular file small enough for a batch, with nothing to set that createFiles does not. */
+/** open(O_CREAT|O_EXCL|O_NOFOLLOW) on the thread pool. */
 function openNew(path: Buffer, mode: number): Promise<number> {
   return new Promise((resolve, reject) => open(path, NEW_FILE_FLAGS, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
@@ -597,6 +597,7 @@ function hasBatchableMetadata(entry: TarEntry): boolean {
   return entry.xattrs === undefined && entry.mtime.nsec === 0 && (entry.atime?.nsec ?? 0) === 0;
 }
 
+/** A regular file small enough for a batch, with nothing to set that createFiles does not. */
 function isBatchable(entry: TarEntry): boolean {
   return entry.size < BATCHED_FILE_MAX && hasBatchableMetadata(entry);
 }
