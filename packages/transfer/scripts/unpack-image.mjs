@@ -3,7 +3,7 @@
 // overlay snapshotter and walking differ berthd pulls with, and prints how long it took: the
 // Berth side of the `apply` benchmark workload (bench/workloads/apply.mjs), and a profiling aid.
 //
-//   node scripts/unpack-image.mjs --root DIR [--one-at-a-time] LAYOUT
+//   node scripts/unpack-image.mjs --root DIR [--one-at-a-time] [--concurrency N] LAYOUT
 //
 // DIR is the snapshotter's root (created). Layers are read from the layout's files (as a pull
 // reads them from its download) and checked against the config's diff IDs. Prints
@@ -18,10 +18,10 @@ import { unpackLayers } from "../dist/index.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { root: { type: "string" }, "one-at-a-time": { type: "boolean", default: false } },
+  options: { root: { type: "string" }, "one-at-a-time": { type: "boolean", default: false }, concurrency: { type: "string" } },
 });
 if (!values.root || positionals.length !== 1) {
-  process.stderr.write("usage: unpack-image.mjs --root DIR [--one-at-a-time] LAYOUT\n");
+  process.stderr.write("usage: unpack-image.mjs --root DIR [--one-at-a-time] [--concurrency N] LAYOUT\n");
   process.exit(2);
 }
 const layout = positionals[0];
@@ -35,7 +35,13 @@ mkdirSync(values.root, { recursive: true });
 // The differ reads each layer from its source below; its content store stays empty.
 const content = await createLocalContentStore(join(values.root, "content"));
 const snapshotter = await createOverlaySnapshotter(join(values.root, "overlayfs"), {});
-const target = { name: "overlayfs", snapshotter, differ: createWalkingDiffer({ content }), rebase: !values["one-at-a-time"] };
+const target = {
+  name: "overlayfs",
+  snapshotter,
+  differ: createWalkingDiffer({ content }),
+  rebase: !values["one-at-a-time"],
+  ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+};
 const layers = manifest.layers.map((desc, i) => ({
   desc,
   diffId: diffIds[i],
