@@ -11,6 +11,7 @@ import {
 } from "@berth/core";
 import type { BlobState, ImageSource, ProgressListener } from "./image-source.js";
 import type { LiveBlob } from "./live-blob.js";
+import { WriteBatches } from "./write-batches.js";
 
 export interface StoreBlobOptions {
   /** Labels the blob gets when this call commits it (a blob already stored keeps its own). */
@@ -83,7 +84,7 @@ export async function storeBlob(
 
 /**
  * Bytes gathered before one write: fewer, larger writes, and the next batch arrives from the
- * network while the previous one is written.
+ * network while the previous one is written (write-batches.ts).
  */
 const WRITE_BATCH = 1 << 20;
 
@@ -105,33 +106,35 @@ async function download(
   if (offset === desc.size) return offset;
   progress(offset);
   let received = offset;
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
+  const batches = new WriteBatches(WRITE_BATCH);
   let writing: Promise<number> | undefined;
-  const flush = async () => {
+  // Waits for the write in flight (its buffer is then free again), then writes `direct` or the
+  // batch gathered so far.
+  const flush = async (direct?: Uint8Array) => {
     if (writing !== undefined) offset = await writing;
-    writing = batchBytes === 0 ? undefined : writer.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes));
+    const data = direct ?? (batches.size > 0 ? batches.take() : undefined);
+    writing = data === undefined ? undefined : writer.write(data);
     writing?.catch(() => undefined);
-    batch = [];
-    batchBytes = 0;
     progress(offset);
   };
   try {
     for await (const chunk of source.fetch(desc, { offset, signal })) {
       if (received + chunk.byteLength > desc.size) {
-        batch = [];
-        batchBytes = 0;
+        batches.clear();
         throw failedPrecondition(`blob ${desc.digest}: the source sent more than its ${desc.size} bytes`);
       }
       live?.offer(chunk, received);
       received += chunk.byteLength;
-      batch.push(chunk);
-      batchBytes += chunk.byteLength;
-      if (batchBytes >= WRITE_BATCH) await flush();
+      if (batches.add(chunk)) continue;
+      await flush();
+      // A chunk larger than a whole batch goes out as it came.
+      if (!batches.add(chunk)) await flush(chunk);
     }
   } catch (err) {
     // Whatever arrived before the failure is kept, so the next attempt resumes after it.
-    await flush().then(flush, () => undefined).catch(() => undefined);
+    await flush()
+      .then(() => flush())
+      .catch(() => undefined);
     throw err;
   } finally {
     // The writer must be idle before it is closed.
