@@ -37,13 +37,10 @@ export interface RegisteredMethod {
   readonly responseStream: boolean;
 }
 
-export interface CallLimits {
-  maxRecvMessageSize: number;
-  maxSendMessageSize: number;
-}
-
 /** What a call needs from its server: limits, where faults go, and the registry of calls in flight. */
-export interface CallEnvironment extends CallLimits {
+export interface CallEnvironment {
+  readonly maxRecvMessageSize: number;
+  readonly maxSendMessageSize: number;
   /** An error that is not a BerthError came out of a handler (a bug, not an answer). */
   reportUnexpected(method: string, err: unknown): void;
   /** Registers the call's controller until it ends, so shutdown can abort it. */
@@ -267,10 +264,7 @@ export class GrpcCall {
   /** Sends the status as trailers (trailers-only when nothing was sent yet) and ends the call. */
   private finish(code: number, details: string): void {
     if (this.ended) return;
-    const trailers: HeaderField[] = this.headersSent ? [] : [...RESPONSE_HEADERS];
-    trailers.push(["grpc-status", String(code)]);
-    if (details) trailers.push(["grpc-message", encodeGrpcMessage(details)]);
-    this.stream.sendHeaders(trailers, true);
+    this.stream.sendHeaders(statusTrailers(code, details, !this.headersSent), true);
     this.end(code);
   }
 
@@ -289,12 +283,20 @@ function asMessage(schema: DescMessage, msg: unknown): never {
   return (typeName === schema.typeName ? msg : create(schema, msg as never)) as never;
 }
 
+/** A call's status as trailers; `trailersOnly` adds the response headers (nothing else was sent). */
+export function statusTrailers(code: number, details: string, trailersOnly: boolean): HeaderField[] {
+  const fields: HeaderField[] = trailersOnly ? [...RESPONSE_HEADERS] : [];
+  fields.push(["grpc-status", String(code)]);
+  if (details) fields.push(["grpc-message", encodeGrpcMessage(details)]);
+  return fields;
+}
+
 /**
  * grpc-message is percent-encoded UTF-8: octets outside printable ASCII, and '%', as %XX. A
  * space at either end is encoded too: HTTP/2 forbids a field value that starts or ends with
  * whitespace (RFC 9113 §8.2.1), and nghttp2 clients (grpc-js) drop such a field.
  */
-export function encodeGrpcMessage(text: string): string {
+function encodeGrpcMessage(text: string): string {
   const bytes = Buffer.from(text, "utf8");
   let out = "";
   for (let i = 0; i < bytes.length; i++) {
@@ -313,4 +315,3 @@ export function unknownMethodStatus(path: string, services: ReadonlySet<string>)
   return { code: GrpcCode.Unimplemented, details: `unknown method ${path.slice(slash + 1)} for service ${service}` };
 }
 
-export { RESPONSE_HEADERS };

@@ -97,11 +97,6 @@ export class Http2ServerConnection implements StreamSink {
     socket.on("close", () => this.onClose());
   }
 
-  /** Open streams (for tests and shutdown). */
-  get activeStreams(): number {
-    return this.streams.size;
-  }
-
   get congested(): boolean {
     return this.socket.writableNeedDrain;
   }

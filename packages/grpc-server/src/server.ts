@@ -1,7 +1,7 @@
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { unavailable, type Logger, type ServiceBinding } from "@berth/core";
-import { GrpcCall, RESPONSE_HEADERS, encodeGrpcMessage, unknownMethodStatus, type AnyHandler, type CallEnvironment, type MethodObserver, type RegisteredMethod } from "./call.js";
+import { GrpcCall, statusTrailers, unknownMethodStatus, type AnyHandler, type CallEnvironment, type MethodObserver, type RegisteredMethod } from "./call.js";
 import { Http2ServerConnection } from "./connection.js";
 import type { ServerStream } from "./stream.js";
 
@@ -167,7 +167,7 @@ export class GrpcServer {
       return;
     }
     const status = unknownMethodStatus(path, this.services);
-    stream.sendHeaders([...RESPONSE_HEADERS, ["grpc-status", String(status.code)], ["grpc-message", encodeGrpcMessage(status.details)]], true);
+    stream.sendHeaders(statusTrailers(status.code, status.details, true), true);
   }
 }
 
