@@ -15,6 +15,10 @@ import { writeUpdatedAt } from "./ingest-dir.js";
 import { validateLabels, type Labels } from "./labels.js";
 import type { LockOwner, RefLock } from "./locks.js";
 import { SerialQueue } from "./serial.js";
+import { WriteBehind } from "./write-behind.js";
+
+/** Bytes written between two hand-backs of an ingest's pages to the kernel. */
+const WRITE_BEHIND_WINDOW = 8 * 1024 * 1024;
 
 /** What a writer asks of its store once the bytes are verified. */
 export interface CommitRequest {
@@ -56,6 +60,7 @@ export class LocalWriter implements ContentWriter, LockOwner {
   readonly #host: WriterHost;
   readonly #lock: RefLock;
   readonly #queue = new SerialQueue();
+  readonly #writeBehind: WriteBehind;
   #fh: FileHandle | undefined;
   #hash: Hash;
   #offset: number;
@@ -78,6 +83,7 @@ export class LocalWriter implements ContentWriter, LockOwner {
     this.#expected = state.expected;
     this.#startedAt = state.startedAt;
     this.#updatedAt = state.updatedAt;
+    this.#writeBehind = new WriteBehind(state.fh.fd, state.offset, WRITE_BEHIND_WINDOW, host.log);
     this.#host = host;
     this.#lock = lock;
     lock.owner = this;
@@ -118,6 +124,7 @@ export class LocalWriter implements ContentWriter, LockOwner {
       this.#offset = at + data.byteLength;
       this.#updatedAt = new Date();
       this.#dirty = true;
+      this.#writeBehind.written(this.#offset);
       return this.#offset;
     });
   }
@@ -128,6 +135,7 @@ export class LocalWriter implements ContentWriter, LockOwner {
       if (!Number.isSafeInteger(size) || size < 0) throw invalidArgument(`invalid truncate size ${size}`);
       if (size > this.#offset) throw outOfRange(`cannot truncate ref ${this.ref} to ${size}: only ${this.#offset} bytes written`);
       await fh.truncate(size);
+      this.#writeBehind.truncated(size);
       // The running hash cannot be rewound; a cut to a non-zero size re-reads what is kept.
       this.#hash = size === 0 ? createHash("sha256") : (await hashFile(fh, size)).hash;
       this.#offset = size;
@@ -158,6 +166,7 @@ export class LocalWriter implements ContentWriter, LockOwner {
         const committedAt = new Date();
         await fh.utimes(committedAt, committedAt);
         await fh.sync();
+        await this.#writeBehind.settled();
         this.#fh = undefined;
         await fh.close();
         const info = await this.#host.commit({ ref: this.ref, dir: this.#dir, hex, size: this.#offset, labels, committedAt });
@@ -206,6 +215,7 @@ export class LocalWriter implements ContentWriter, LockOwner {
     const fh = this.#fh;
     this.#fh = undefined;
     try {
+      await this.#writeBehind.settled();
       await fh?.close();
       if (saveUpdatedAt && this.#dirty) await writeUpdatedAt(this.#dir, this.#updatedAt);
     } finally {

@@ -1,6 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { requireDiskBacked, residentBytes } from "@berth/testing";
 import { blob, ctx, errorClassOf, newStore, readAll, sha256 } from "./helpers.js";
 
 describe("write, commit and read", () => {
@@ -122,5 +123,20 @@ describe("write, commit and read", () => {
     })();
     expect(await errorClassOf(reading)).toBe("Canceled");
     expect(chunks).toBe(1);
+  });
+});
+
+describe("page cache", () => {
+  it("hands an ingest's written pages back to the kernel as it goes, and the blob reads back whole", async () => {
+    const { store, root } = await newStore();
+    await requireDiskBacked(root);
+    const { data, digest } = blob(40 * 1024 * 1024);
+    const w = await store.writer(ctx, { ref: "behind" });
+    for (let at = 0; at < data.length; at += 1024 * 1024) await w.write(data.subarray(at, at + 1024 * 1024));
+    await w.commit(data.length, digest);
+    const path = join(root, "blobs", "sha256", digest.slice(7));
+    // What is left cached is what was written after the last hand-back: under two 8 MiB windows.
+    expect(await residentBytes(path)).toBeLessThan(16 * 1024 * 1024);
+    expect(Buffer.compare(await readAll(store.read(ctx, digest)), data)).toBe(0);
   });
 });

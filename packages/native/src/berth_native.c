@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "file_batch.h"
+#include "page_cache.h"
 #include "gzip_inflater.h"
 
 #define MAX_ARGS 6
@@ -1005,6 +1006,7 @@ NAPI_MODULE_INIT() {
       {"gzipInflaterClose", js_gzip_inflater_close},
       {"gzipInflaterSha256", js_gzip_inflater_sha256},
       {"createFiles", js_create_files},
+      {"dropWrittenPages", js_drop_written_pages},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -40,6 +40,7 @@ export interface NativeBinding {
   gzipInflaterClose(inflater: NativeInflater): void;
   gzipInflaterSha256(inflater: NativeInflater): Buffer;
   createFiles(paths: Uint8Array, meta: Float64Array, data: Uint8Array, results: Int32Array): Promise<void>;
+  dropWrittenPages(fd: number, offset: number, length: number): Promise<number>;
   readonly constants: Readonly<Record<string, number>>;
 }
 

@@ -47,5 +47,6 @@ export { unixListen, receiveFd } from "./sockets.js";
 export { setWindowSize } from "./terminal.js";
 export { GzipInflater, gzipInflateBackends } from "./gzip-inflater.js";
 export { createFiles } from "./file-batch.js";
+export { dropWrittenPages } from "./page-cache.js";
 export type { NewFile } from "./file-batch.js";
 export type { InflateBackend, InflateStep } from "./gzip-inflater.js";

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { constants } from "node:fs";
 import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -57,4 +58,11 @@ export function thrown(fn: () => unknown): NodeJS.ErrnoException {
     return err as NodeJS.ErrnoException;
   }
   throw new Error("expected an exception");
+}
+
+/** Bytes of `path` in the page cache, by util-linux's fincore. */
+export async function residentBytes(path: string): Promise<number> {
+  const fincore = await requireTool("fincore");
+  const out = execFileSync(fincore, ["--bytes", "--noheadings", "--output", "RES", path], { encoding: "utf8" });
+  return Number(out.trim());
 }

@@ -13,6 +13,7 @@
 // Tools and root.
 export { exec, requireTool, requireRoot } from "./tools.js";
 export { freePort } from "./free-port.js";
+export { residentBytes, requireDiskBacked } from "./page-cache.js";
 
 // Fixture images.
 export { ensureFixtureImages, fixtureLayout, fixtureBlob, imagesDir, repoRoot } from "./fixtures.js";
