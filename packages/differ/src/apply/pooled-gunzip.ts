@@ -1,5 +1,10 @@
 import { GzipInflater } from "@berth/native";
 import type { ChunkPool } from "./chunk-pool.js";
+import { GatheredInput } from "./gathered-input.js";
+
+/** Compressed bytes handed to one inflate step at most, and read ahead of the inflater at most. */
+const INPUT_BATCH = 1 << 20;
+const INPUT_READ_AHEAD = 4 << 20;
 
 /** Thrown when the compressed stream stops inside a gzip member; zlib's code, as Node's gunzip reports it. */
 function truncated(): Error {
@@ -57,7 +62,8 @@ export class PooledGunzip implements AsyncIterable<Buffer> {
       try {
         out = await pool.take(stopSignal);
         let filled = 0;
-        for await (const input of source) {
+        const inputs = new GatheredInput(source, INPUT_BATCH, INPUT_READ_AHEAD, stopSignal);
+        for (let input = await inputs.next(); input !== undefined; input = await inputs.next()) {
           let at = 0;
           for (;;) {
             stopSignal.throwIfAborted();
