@@ -34,7 +34,7 @@ if (isal.length === 0) console.warn(`build-addon: ${ISAL_HEADER} not found (apt-
 
 mkdirSync(join(packageDir, "dist"), { recursive: true });
 const args = ["-O2", "-shared", "-fPIC", "-pthread", "-Wall", "-Wextra", "-Werror", "-I", headers, ...isal,
-  "-o", "dist/berth_native.node", "src/berth_native.c", "src/gzip_inflater.c", "src/file_batch.c", "src/page_cache.c", "-ldl"];
+  "-o", "dist/berth_native.node", "src/berth_native.c", "src/gzip_inflater.c", "src/file_batch.c", "src/page_cache.c", "src/disk_usage.c", "-ldl"];
 try {
   execFileSync("gcc", args, { cwd: packageDir, stdio: "inherit" });
 } catch (err) {

@@ -35,6 +35,7 @@
 
 #include "file_batch.h"
 #include "page_cache.h"
+#include "disk_usage.h"
 #include "gzip_inflater.h"
 
 #define MAX_ARGS 6
@@ -1007,6 +1008,7 @@ NAPI_MODULE_INIT() {
       {"gzipInflaterSha256", js_gzip_inflater_sha256},
       {"createFiles", js_create_files},
       {"dropWrittenPages", js_drop_written_pages},
+      {"diskUsage", js_disk_usage},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -41,6 +41,7 @@ export interface NativeBinding {
   gzipInflaterSha256(inflater: NativeInflater): Buffer;
   createFiles(paths: Uint8Array, meta: Float64Array, data: Uint8Array, results: Int32Array): Promise<void>;
   dropWrittenPages(fd: number, offset: number, length: number): Promise<number>;
+  diskUsage(root: Buffer): Promise<{ errno: number; path?: Buffer; size: number; inodes: number }>;
   readonly constants: Readonly<Record<string, number>>;
 }
 

@@ -48,5 +48,7 @@ export { setWindowSize } from "./terminal.js";
 export { GzipInflater, gzipInflateBackends } from "./gzip-inflater.js";
 export { createFiles } from "./file-batch.js";
 export { dropWrittenPages } from "./page-cache.js";
+export { diskUsage } from "./disk-usage.js";
+export type { TreeUsage } from "./disk-usage.js";
 export type { NewFile } from "./file-batch.js";
 export type { InflateBackend, InflateStep } from "./gzip-inflater.js";
