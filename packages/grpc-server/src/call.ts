@@ -47,6 +47,9 @@ export interface CallEnvironment {
   track(controller: AbortController): () => void;
 }
 
+/** A client reset this close to the call's deadline counts as the deadline passing (see onAbort). */
+const DEADLINE_RACE_MS = 50;
+
 const RESPONSE_HEADERS: readonly HeaderField[] = [
   [":status", "200"],
   ["content-type", "application/grpc"],
@@ -64,6 +67,8 @@ export class GrpcCall {
   private readonly started = performance.now();
   private readonly untrack: () => void;
   private timer: NodeJS.Timeout | undefined;
+  /** When the call's deadline passes (performance.now() clock), if it has one. */
+  private deadlineAt: number | undefined;
   private headersSent = false;
   private ended = false;
   private handlerStarted = false;
@@ -95,6 +100,7 @@ export class GrpcCall {
         this.fail(internal(`malformed grpc-timeout ${JSON.stringify(timeout)}`));
         return;
       }
+      this.deadlineAt = this.started + ms;
       this.timer = setTimeout(() => this.onDeadline(), ms);
     }
     if (this.entry.requestStream) this.startHandler(this.requests());
@@ -146,9 +152,13 @@ export class GrpcCall {
   }
 
   private onAbort(): void {
-    // The peer reset the stream or the connection closed: nothing more can be sent.
-    this.controller.abort(canceled("the client cancelled the call"));
-    this.end(GrpcCode.Canceled);
+    // The peer reset the stream or the connection closed: nothing more can be sent. A client
+    // resets a call when its own deadline passes, which races this side's timer (both count
+    // the same timeout, the client from a little earlier): a reset that close to the deadline
+    // is the deadline.
+    const late = this.deadlineAt !== undefined && performance.now() >= this.deadlineAt - DEADLINE_RACE_MS;
+    this.controller.abort(late ? deadlineExceeded("the call's deadline passed") : canceled("the client cancelled the call"));
+    this.end(late ? GrpcCode.DeadlineExceeded : GrpcCode.Canceled);
     this.wakeReader?.();
   }
 

@@ -4,6 +4,8 @@
 // and shutdown.
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import * as http2 from "node:http2";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -244,6 +246,37 @@ describe("streams", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     await expect.poll(() => seen.aborts.length).toBe(1);
     expect(String(seen.aborts[0])).toMatch(/deadline/);
+  });
+
+  it("a client reset racing the deadline counts as the deadline; one well before it as a cancel", async () => {
+    const { socket, seen } = await serve();
+    const session = http2.connect("http://localhost", { createConnection: () => connect(socket) });
+    try {
+      const request = ser(Content.method.status)({});
+      const resetAfter = (ms: number) => {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": path(Content.method.status),
+          "content-type": "application/grpc",
+          te: "trailers",
+          "grpc-timeout": "300m",
+        });
+        stream.on("error", () => {});
+        const prefix = Buffer.alloc(5);
+        prefix.writeUInt32BE(request.length, 1);
+        stream.end(Buffer.concat([prefix, request]));
+        setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), ms);
+      };
+      resetAfter(30);
+      await expect.poll(() => seen.aborts.length).toBe(1);
+      expect(isCanceled(seen.aborts[0])).toBe(true);
+      // Reset 15 ms before this side's timer would fire, as a client does when its own clock runs out.
+      resetAfter(285);
+      await expect.poll(() => seen.aborts.length).toBe(2);
+      expect(String(seen.aborts[1])).toMatch(/deadline/);
+    } finally {
+      session.destroy();
+    }
   });
 });
 
