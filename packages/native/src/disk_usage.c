@@ -207,18 +207,10 @@ napi_value js_disk_usage(napi_env env, napi_callback_info info) {
     free(job);
     return throw_message(env, "diskUsage: out of memory");
   }
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+  napi_value promise = queue_promised_work(env, "berth:diskUsage", usage_execute, usage_complete, job, &job->deferred, &job->work);
+  if (promise == NULL) {
     free(job->root);
     free(job);
-    return NULL;
-  }
-  napi_create_string_utf8(env, "berth:diskUsage", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, usage_execute, usage_complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    free(job->root);
-    free(job);
-    return throw_message(env, "diskUsage: could not queue work");
   }
   return promise;
 }

@@ -122,18 +122,11 @@ napi_value js_create_files(napi_env env, napi_callback_info info) {
   job->data = bytes;
   job->results = results;
   job->count = meta_len / FIELDS;
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+  napi_value promise = queue_promised_work(env, "berth:createFiles", batch_execute, batch_complete, job, &job->deferred, &job->work);
+  if (promise == NULL) {
     free(job);
     return NULL;
   }
   for (int i = 0; i < 4; i++) napi_create_reference(env, argv[i], 1, &job->refs[i]);
-  napi_create_string_utf8(env, "berth:createFiles", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, batch_execute, batch_complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    for (int i = 0; i < 4; i++) napi_delete_reference(env, job->refs[i]);
-    free(job);
-    return throw_message(env, "createFiles: could not queue work");
-  }
   return promise;
 }

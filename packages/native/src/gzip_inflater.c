@@ -381,23 +381,14 @@ napi_value js_gzip_inflater_step(napi_env env, napi_callback_info info) {
   }
   s->in = in;
   s->out = out;
-  napi_value promise, name;
-  if (napi_create_promise(env, &s->deferred, &promise) != napi_ok) {
+  napi_value promise = queue_promised_work(env, "berth:gunzip", step_execute, step_complete, s, &s->deferred, &s->work);
+  if (promise == NULL) {
     free(s);
     return NULL;
   }
   napi_create_reference(env, argv[0], 1, &s->handle_ref);
   napi_create_reference(env, argv[1], 1, &s->input_ref);
   napi_create_reference(env, argv[2], 1, &s->output_ref);
-  napi_create_string_utf8(env, "berth:gunzip", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, step_execute, step_complete, s, &s->work) != napi_ok ||
-      napi_queue_async_work(env, s->work) != napi_ok) {
-    napi_delete_reference(env, s->handle_ref);
-    napi_delete_reference(env, s->input_ref);
-    napi_delete_reference(env, s->output_ref);
-    free(s);
-    return throw_message(env, "gzip inflater: could not queue work");
-  }
   inf->busy = true;
   return promise;
 }

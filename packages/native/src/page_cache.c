@@ -61,16 +61,7 @@ napi_value js_drop_written_pages(napi_env env, napi_callback_info info) {
   job->fd = fd;
   job->offset = (off_t)offset;
   job->length = (off_t)length;
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
-    free(job);
-    return NULL;
-  }
-  napi_create_string_utf8(env, "berth:dropWrittenPages", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, drop_execute, drop_complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    free(job);
-    return throw_message(env, "dropWrittenPages: could not queue work");
-  }
+  napi_value promise = queue_promised_work(env, "berth:dropWrittenPages", drop_execute, drop_complete, job, &job->deferred, &job->work);
+  if (promise == NULL) free(job);
   return promise;
 }
